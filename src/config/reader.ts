@@ -1,0 +1,327 @@
+// Typed reading of YAML config nodes, so that every error names the file, line and key.
+// Each module parses its own part of the config (a stage its options, relabel its rules)
+// through a ConfigNode; none sees raw YAML.
+
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+
+/** A config error a user can act on: which file, which line, which key, what is wrong. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${key ? `${key}: ` : ''}${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Source {
+  file: string;
+  lines: LineCounter;
+}
+
+/**
+ * One value in a YAML config, with where it stands. A node for a key that is absent is
+ * "missing": its getters return the default given, or fail when none is.
+ */
+export class ConfigNode {
+  private constructor(
+    private readonly source: Source,
+    private readonly node: Node | null,
+    /** Dotted path of the key, as a user reads it: `scrape_configs[0].pipeline_stages[2].json`. */
+    readonly path: string,
+    /** Line of the nearest enclosing node that exists, for errors about missing keys. */
+    private readonly fallbackLine: number,
+  ) {}
+
+  /** Parses YAML text; a syntax error is a ConfigError with the line. */
+  static parse(text: string, file: string): ConfigNode {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const first = doc.errors[0];
+    if (first) {
+      const line = first.linePos?.[0]?.line ?? 1;
+      throw new ConfigError(file, line, '', first.message.split('\n')[0] ?? 'invalid YAML');
+    }
+    return new ConfigNode({ file, lines }, doc.contents as Node | null, '', 1);
+  }
+
+  /** Wraps a plain JS value (defaults, flags) so it can be read like YAML. */
+  static fromValue(value: unknown, file = '<flags>'): ConfigNode {
+    return ConfigNode.parse(JSON.stringify(value ?? null), file);
+  }
+
+  get file(): string {
+    return this.source.file;
+  }
+
+  /** 1-based line of this node (or of its parent when the key is absent). */
+  get line(): number {
+    const offset = this.node?.range?.[0];
+    return offset === undefined ? this.fallbackLine : this.source.lines.linePos(offset).line;
+  }
+
+  /** True when the key is absent or its value is YAML null (`key:` or `key: null`). */
+  get missing(): boolean {
+    return this.node === null || (isScalar(this.node) && this.node.value === null);
+  }
+
+  isMap(): boolean {
+    return isMap(this.node);
+  }
+
+  isList(): boolean {
+    return isSeq(this.node);
+  }
+
+  isScalar(): boolean {
+    return isScalar(this.node) && this.node.value !== null;
+  }
+
+  /** Throws a ConfigError about this node. */
+  fail(reason: string): never {
+    throw new ConfigError(this.source.file, this.line, this.path, reason);
+  }
+
+  /** The keys of a mapping, in order (empty when missing). */
+  keys(): string[] {
+    if (this.missing) return [];
+    if (!isMap(this.node)) this.fail(`expected a mapping, got ${this.kind()}`);
+    return this.node.items.map((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key));
+  }
+
+  /**
+   * Checks that this is a mapping (or missing) whose keys are all in `allowed`; an unknown key
+   * fails on its own line. Returns this node for chaining.
+   */
+  expectKeys(allowed: readonly string[]): this {
+    if (this.missing) return this;
+    if (!isMap(this.node)) this.fail(`expected a mapping, got ${this.kind()}`);
+    for (const pair of this.node.items) {
+      const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      if (!allowed.includes(key)) {
+        const child = this.childNode(key, pair.key as Node);
+        child.fail(`unknown key (allowed here: ${allowed.join(', ')})`);
+      }
+    }
+    return this;
+  }
+
+  /** The value of `key` in this mapping (a missing node when absent). */
+  get(key: string): ConfigNode {
+    if (this.missing) return this.childNode(key, null);
+    if (!isMap(this.node)) this.fail(`expected a mapping, got ${this.kind()}`);
+    const pair = this.node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === key);
+    return this.childNode(key, (pair?.value as Node | undefined) ?? null, pair?.key as Node | undefined);
+  }
+
+  /** The items of a sequence (empty when missing). */
+  list(): ConfigNode[] {
+    if (this.missing) return [];
+    if (!isSeq(this.node)) this.fail(`expected a list, got ${this.kind()}`);
+    return this.node.items.map(
+      (item, i) => new ConfigNode(this.source, item as Node, `${this.path}[${i}]`, this.line),
+    );
+  }
+
+  /** Entries of a mapping as [key, node] pairs (empty when missing). */
+  entries(): [string, ConfigNode][] {
+    return this.keys().map((k) => [k, this.get(k)]);
+  }
+
+  string(defaultValue?: string): string {
+    if (this.missing) return this.orDefault(defaultValue);
+    const v = this.scalar();
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(this.rawSource() ?? v);
+    return this.fail(`expected a string, got ${this.kind()}`);
+  }
+
+  optionalString(): string | undefined {
+    return this.missing ? undefined : this.string();
+  }
+
+  /** A string or a list of strings (Promtail accepts both in places such as `source`). */
+  stringOrList(defaultValue?: string[]): string[] {
+    if (this.missing) return this.orDefault(defaultValue);
+    if (this.isList()) return this.list().map((n) => n.string());
+    return [this.string()];
+  }
+
+  stringList(defaultValue?: string[]): string[] {
+    if (this.missing) return this.orDefault(defaultValue);
+    return this.list().map((n) => n.string());
+  }
+
+  /** A mapping of strings to strings (labels, headers). */
+  stringMap(defaultValue?: Record<string, string>): Record<string, string> {
+    if (this.missing) return this.orDefault(defaultValue);
+    const out: Record<string, string> = {};
+    for (const [k, n] of this.entries()) out[k] = n.missing ? '' : n.string();
+    return out;
+  }
+
+  number(defaultValue?: number): number {
+    if (this.missing) return this.orDefault(defaultValue);
+    const v = this.scalar();
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || Number.isNaN(n)) return this.fail(`expected a number, got ${this.kind()}`);
+    return n;
+  }
+
+  integer(defaultValue?: number): number {
+    const n = this.number(defaultValue);
+    if (!Number.isInteger(n)) this.fail(`expected an integer, got ${n}`);
+    return n;
+  }
+
+  boolean(defaultValue?: boolean): boolean {
+    if (this.missing) return this.orDefault(defaultValue);
+    const v = this.scalar();
+    if (typeof v === 'boolean') return v;
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    return this.fail(`expected true or false, got ${this.kind()}`);
+  }
+
+  /**
+   * A duration in milliseconds (fractions allowed). Accepts Go's time.Duration syntax
+   * (`1h2m3.5s`, `250ms`, `10us`, `5ns`) and Prometheus's extra units (`d`, `w`, `y`); a bare
+   * number is seconds only when `bareNumberUnit` says so.
+   */
+  duration(defaultValue?: number, bareNumberUnit?: 's' | 'ms'): number {
+    if (this.missing) return this.orDefault(defaultValue);
+    const text = this.string().trim();
+    const ms = parseDuration(text, bareNumberUnit);
+    if (ms === undefined) return this.fail(`invalid duration "${text}" (use e.g. 500ms, 10s, 1m30s, 1h)`);
+    return ms;
+  }
+
+  /** A byte size: a plain integer, or a number with a unit (`512KB`, `1MiB`, `2mb`). */
+  byteSize(defaultValue?: number): number {
+    if (this.missing) return this.orDefault(defaultValue);
+    const v = this.scalar();
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+    const text = this.string().trim();
+    const bytes = parseByteSize(text);
+    if (bytes === undefined) return this.fail(`invalid size "${text}" (use e.g. 1048576, 512KB, 1MiB)`);
+    return bytes;
+  }
+
+  /** One of the given values. */
+  oneOf<T extends string>(values: readonly T[], defaultValue?: T): T {
+    if (this.missing) return this.orDefault(defaultValue);
+    const s = this.string();
+    if (!(values as readonly string[]).includes(s))
+      this.fail(`must be one of ${values.join(', ')}, got "${s}"`);
+    return s as T;
+  }
+
+  /** The plain JS value of this node (maps as objects, sequences as arrays). */
+  toJS(): unknown {
+    return this.node === null ? undefined : this.node.toJSON();
+  }
+
+  private childNode(key: string, node: Node | null, keyNode?: Node): ConfigNode {
+    const keyLine =
+      keyNode?.range?.[0] !== undefined ? this.source.lines.linePos(keyNode.range[0]).line : this.line;
+    const path = this.path ? `${this.path}.${key}` : key;
+    const child = new ConfigNode(this.source, node, path, keyLine);
+    return child;
+  }
+
+  private orDefault<T>(defaultValue: T | undefined): T {
+    if (defaultValue === undefined) return this.fail('is required');
+    return defaultValue;
+  }
+
+  private scalar(): unknown {
+    if (!isScalar(this.node)) return this.fail(`expected a single value, got ${this.kind()}`);
+    return this.node.value;
+  }
+
+  private rawSource(): string | undefined {
+    return isScalar(this.node) ? (this.node.source as string | undefined) : undefined;
+  }
+
+  private kind(): string {
+    if (this.node === null) return 'nothing';
+    if (isMap(this.node)) return 'a mapping';
+    if (isSeq(this.node)) return 'a list';
+    if (isScalar(this.node)) return JSON.stringify(this.node.value);
+    return 'an alias';
+  }
+}
+
+const durationUnits: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  y: 365 * 86_400_000,
+};
+
+/** Parses a Go/Prometheus duration into milliseconds; undefined when invalid. */
+export function parseDuration(text: string, bareNumberUnit?: 's' | 'ms'): number | undefined {
+  if (text === '0') return 0;
+  if (/^\d+(\.\d+)?$/.test(text) && bareNumberUnit) return Number(text) * durationUnits[bareNumberUnit]!;
+  const sign = text.startsWith('-') ? -1 : 1;
+  const body = text.replace(/^[-+]/, '');
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d|w|y)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < body.length) {
+    part.lastIndex = pos;
+    const m = part.exec(body);
+    if (!m) return undefined;
+    total += Number(m[1]) * durationUnits[m[2]!]!;
+    pos = part.lastIndex;
+  }
+  return pos === 0 ? undefined : sign * total;
+}
+
+/** Formats milliseconds the way Go prints a time.Duration (`1m30s`, `500ms`). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  let rest = ms / 1000;
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  rest -= m * 60;
+  const s = Number(rest.toFixed(9));
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
+}
+
+const sizeUnits: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  ki: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  mi: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+  gi: 1024 ** 3,
+};
+
+/** Parses a byte size as go-humanize does (`1MB` = 10^6, `1MiB` = 2^20); undefined when invalid. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = sizeUnits[m[2]!.toLowerCase()];
+  return unit === undefined ? undefined : Math.floor(Number(m[1]) * unit);
+}

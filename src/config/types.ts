@@ -1,0 +1,124 @@
+// The parsed, validated, defaulted configuration: Promtail's keys, in camelCase.
+// Durations are in milliseconds, sizes in bytes. `config/load.ts` produces it from YAML.
+
+import type { RelabelRule } from '../relabel/relabel.js';
+import type { LabelSet } from '../types.js';
+import type { ConfigNode } from './reader.js';
+
+export interface Config {
+  /** Path of the config file it was read from (for errors and /config). */
+  file: string;
+  server: ServerConfig;
+  positions: PositionsConfig;
+  clients: ClientConfig[];
+  scrapeConfigs: ScrapeConfig[];
+  limits: LimitsConfig;
+  targetConfig: { syncPeriodMs: number };
+  global: { fileWatch: FileWatchConfig };
+}
+
+export interface ServerConfig {
+  /** `server.disable`: no HTTP server at all. */
+  disable: boolean;
+  httpListenAddress: string;
+  /** Default 9080. 0 picks a free port. */
+  httpListenPort: number;
+  /** `server.register_instrumentation`: serve /metrics. */
+  registerInstrumentation: boolean;
+  /** `server.enable_runtime_reload`: allow POST /reload. */
+  enableRuntimeReload: boolean;
+  /** `server.graceful_shutdown_timeout`, default 30s. */
+  gracefulShutdownTimeoutMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logFormat: 'logfmt' | 'json';
+}
+
+export interface PositionsConfig {
+  /** Default /var/log/positions.yaml. */
+  filename: string;
+  /** Default 10s. */
+  syncPeriodMs: number;
+  ignoreInvalidYaml: boolean;
+}
+
+export interface BackoffConfig {
+  /** Default 500ms. */
+  minPeriodMs: number;
+  /** Default 5m. */
+  maxPeriodMs: number;
+  /** Default 10; 0 retries for ever. */
+  maxRetries: number;
+}
+
+export interface TlsConfig {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  serverName?: string;
+  insecureSkipVerify: boolean;
+}
+
+export interface BasicAuth {
+  username: string;
+  password?: string;
+  passwordFile?: string;
+}
+
+export interface ClientConfig {
+  url: string;
+  tenantId?: string;
+  /** Default 1s. */
+  batchWaitMs: number;
+  /** Default 1 MiB (1048576). */
+  batchSizeBytes: number;
+  /** Default 10s. */
+  timeoutMs: number;
+  backoff: BackoffConfig;
+  externalLabels: LabelSet;
+  headers: Record<string, string>;
+  basicAuth?: BasicAuth;
+  bearerToken?: string;
+  bearerTokenFile?: string;
+  tls: TlsConfig;
+  proxyUrl?: string;
+  dropRateLimitedBatches: boolean;
+}
+
+export interface StaticConfig {
+  targets: string[];
+  labels: LabelSet;
+}
+
+export interface ScrapeConfig {
+  jobName: string;
+  staticConfigs: StaticConfig[];
+  /** `kubernetes_sd_configs`, parsed by discovery/kubernetes.ts. */
+  kubernetesSdConfigs: ConfigNode[];
+  /** `file_sd_configs`, parsed by discovery/file-sd.ts. */
+  fileSdConfigs: ConfigNode[];
+  relabelConfigs: RelabelRule[];
+  /** `pipeline_stages`, the list node: validated at load, built per target by pipeline/pipeline.ts. */
+  pipelineStages: ConfigNode;
+  /** The YAML line of this scrape config's `job_name`, for the dry-run tools. */
+  line: number;
+}
+
+export interface LimitsConfig {
+  /** Lines per second per stream; 0 is unlimited. `readline_rate`. */
+  readlineRate: number;
+  readlineBurst: number;
+  readlineRateEnabled: boolean;
+  readlineRateDrop: boolean;
+  /** 0 is unlimited. */
+  maxStreams: number;
+  /** Bytes; 0 is unlimited. */
+  maxLineSize: number;
+  maxLineSizeTruncate: boolean;
+}
+
+export interface FileWatchConfig {
+  /** `min_poll_frequency`, default 250ms. */
+  minPollFrequencyMs: number;
+  /** `max_poll_frequency`, default 250ms. */
+  maxPollFrequencyMs: number;
+}

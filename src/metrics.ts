@@ -1,0 +1,106 @@
+// The prom-client registry and the metrics Promtail exposes, under Promtail's names and labels,
+// so existing dashboards and alerts keep working. Stages that define their own metrics
+// (the `metrics` stage) register them on the same registry.
+
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    // tail / targets
+    readBytes: new Counter({
+      name: 'promtail_read_bytes_total',
+      help: 'Number of bytes read.',
+      labelNames: ['path'],
+      registers,
+    }),
+    readLines: new Counter({
+      name: 'promtail_read_lines_total',
+      help: 'Number of lines read.',
+      labelNames: ['path'],
+      registers,
+    }),
+    fileBytes: new Gauge({
+      name: 'promtail_file_bytes_total',
+      help: 'Number of bytes total.',
+      labelNames: ['path'],
+      registers,
+    }),
+    filesActive: new Gauge({
+      name: 'promtail_files_active_total',
+      help: 'Number of active files.',
+      registers,
+    }),
+    targetsActive: new Gauge({
+      name: 'promtail_targets_active_total',
+      help: 'Number of active total.',
+      registers,
+    }),
+    // pipeline
+    pipelineDroppedLines: new Counter({
+      name: 'logentry_dropped_lines_total',
+      help: 'A count of all log lines dropped as a result of a pipeline stage',
+      labelNames: ['reason'],
+      registers,
+    }),
+    // client
+    encodedBytes: new Counter({
+      name: 'promtail_encoded_bytes_total',
+      help: 'Number of bytes encoded and ready to send.',
+      labelNames: ['host'],
+      registers,
+    }),
+    sentBytes: new Counter({
+      name: 'promtail_sent_bytes_total',
+      help: 'Number of bytes sent.',
+      labelNames: ['host'],
+      registers,
+    }),
+    droppedBytes: new Counter({
+      name: 'promtail_dropped_bytes_total',
+      help: 'Number of bytes dropped because failed to be sent to the ingester after all retries.',
+      labelNames: ['host', 'reason', 'tenant'],
+      registers,
+    }),
+    sentEntries: new Counter({
+      name: 'promtail_sent_entries_total',
+      help: 'Number of log entries sent to the ingester.',
+      labelNames: ['host'],
+      registers,
+    }),
+    droppedEntries: new Counter({
+      name: 'promtail_dropped_entries_total',
+      help: 'Number of log entries dropped because failed to be sent to the ingester after all retries.',
+      labelNames: ['host', 'reason', 'tenant'],
+      registers,
+    }),
+    mutatedEntries: new Counter({
+      name: 'promtail_mutated_entries_total',
+      help: 'The total number of log entries that have been mutated.',
+      labelNames: ['host', 'reason', 'tenant'],
+      registers,
+    }),
+    mutatedBytes: new Counter({
+      name: 'promtail_mutated_bytes_total',
+      help: 'The total number of bytes that have been mutated.',
+      labelNames: ['host', 'reason', 'tenant'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'promtail_request_duration_seconds',
+      help: 'Duration of send requests.',
+      labelNames: ['status_code', 'host', 'tenant'],
+      registers,
+    }),
+    batchRetries: new Counter({
+      name: 'promtail_batch_retries_total',
+      help: 'Number of times batches has had to be retried.',
+      labelNames: ['host', 'tenant'],
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

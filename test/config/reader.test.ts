@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, ConfigNode, parseByteSize, parseDuration } from '../../src/config/reader.js';
+
+describe('ConfigNode', () => {
+  const yaml = [
+    'server:',
+    '  http_listen_port: 9080',
+    'clients:',
+    '  - url: http://x',
+    '    batchwait: 1s',
+    '    bogus: 1',
+    '',
+  ].join('\n');
+  const root = ConfigNode.parse(yaml, 'promtail.yaml');
+
+  it('reads typed values', () => {
+    assert.equal(root.get('server').get('http_listen_port').integer(), 9080);
+    assert.equal(root.get('clients').list()[0]!.get('batchwait').duration(), 1000);
+    assert.equal(root.get('positions').get('filename').string('/tmp/p.yaml'), '/tmp/p.yaml');
+  });
+
+  it('names file, line and key of an unknown key', () => {
+    const client = root.get('clients').list()[0]!;
+    assert.throws(
+      () => client.expectKeys(['url', 'batchwait']),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.line === 6 &&
+        e.key === 'clients[0].bogus' &&
+        e.message.startsWith('promtail.yaml:6: clients[0].bogus:'),
+    );
+  });
+
+  it('names the key of a wrong type', () => {
+    assert.throws(() => root.get('server').integer(), /promtail.yaml:2: server: expected a single value/);
+    assert.throws(
+      () => root.get('server').get('http_listen_port').boolean(),
+      /:2: server.http_listen_port: expected true or false/,
+    );
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    assert.throws(
+      () => ConfigNode.parse('a: 1\nb: [\n', 'x.yaml'),
+      (e: unknown) => e instanceof ConfigError && e.file === 'x.yaml',
+    );
+  });
+});
+
+describe('durations and sizes', () => {
+  const durations: [string, number | undefined][] = [
+    ['1s', 1000],
+    ['1m30s', 90_000],
+    ['250ms', 250],
+    ['1.5h', 5_400_000],
+    ['10us', 0.01],
+    ['2d', 172_800_000],
+    ['0', 0],
+    ['5', undefined],
+    ['1x', undefined],
+    ['', undefined],
+  ];
+  for (const [text, ms] of durations)
+    it(`duration ${JSON.stringify(text)}`, () => assert.equal(parseDuration(text), ms));
+  const sizes: [string, number | undefined][] = [
+    ['1048576', 1048576],
+    ['1MB', 1_000_000],
+    ['1MiB', 1048576],
+    ['256kb', 256_000],
+    ['2x', undefined],
+  ];
+  for (const [text, bytes] of sizes) it(`size ${text}`, () => assert.equal(parseByteSize(text), bytes));
+});
