@@ -1,0 +1,221 @@
+// Acknowledgement tracking: positions advance only over lines that every holder has released
+// (delivered to Loki, or dropped on purpose), so a crash at any instant re-sends at most what was
+// in flight and loses nothing. Also the global in-flight budget that pauses reading while too
+// many bytes are read but not yet released.
+//
+// Per file, the entries handed out form an in-order queue (a ring buffer). Each entry *is* its
+// Delivery: one small object per line, no closure. The file's safe offset is the start of the
+// oldest unreleased entry, or the end of the last entry handed out when none is pending.
+
+import type { Delivery } from '../types.js';
+import type { PositionSink } from './store.js';
+
+/** Default `inFlightBytes`: 16 MiB of lines read but not yet released, over all files. */
+export const defaultInFlightBytes = 16 * 1024 * 1024;
+
+/**
+ * Bytes of entries handed out but not yet fully released, over every file. Tailers await
+ * `room()` before each read; releases wake them as soon as the total drops below the limit.
+ */
+export class InFlightBudget {
+  private inFlight = 0;
+  private waiting: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(readonly limit: number = defaultInFlightBytes) {
+    if (!(limit > 0)) throw new Error(`in-flight byte limit must be positive, got ${limit}`);
+  }
+
+  /** Bytes currently in flight. */
+  get bytes(): number {
+    return this.inFlight;
+  }
+
+  /** True while readers should pause. */
+  get full(): boolean {
+    return this.inFlight >= this.limit;
+  }
+
+  /** Resolves at once when there is room, else when releases bring the total below the limit. */
+  room(): Promise<void> {
+    if (this.inFlight < this.limit) return Promise.resolve();
+    if (!this.waiting) {
+      this.waiting = new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+    return this.waiting;
+  }
+
+  /** @internal */
+  add(n: number): void {
+    this.inFlight += n;
+  }
+
+  /** @internal */
+  sub(n: number): void {
+    this.inFlight -= n;
+    if (this.wake !== undefined && this.inFlight < this.limit) {
+      const wake = this.wake;
+      this.wake = undefined;
+      this.waiting = undefined;
+      wake();
+    }
+  }
+}
+
+/** The Delivery a tailer hands out with each line, carrying the line's byte range in its file. */
+export interface LineDelivery extends Delivery {
+  /** Offset of the line's first byte. */
+  readonly start: number;
+  /** Offset just past the line's newline: where reading resumes once this line is delivered. */
+  readonly end: number;
+}
+
+class PendingEntry implements LineDelivery {
+  /** Holders that have not released yet; 0 once settled. */
+  refs = 1;
+  constructor(
+    readonly acks: FileAcks,
+    readonly start: number,
+    readonly end: number,
+    readonly generation: number,
+  ) {}
+
+  retain(count = 1): void {
+    if (this.refs <= 0) throw new Error('retain() on a delivery that was already released');
+    this.refs += count;
+  }
+
+  release(): void {
+    if (this.refs <= 0) return; // a second release is a holder's bug; it must not move positions
+    if (--this.refs === 0) this.acks.settle(this);
+  }
+}
+
+/** Which FileAcks currently writes each path, per sink: a newer tracker for a path supersedes an older one. */
+const owners = new WeakMap<PositionSink, Map<string, FileAcks>>();
+
+/**
+ * The pending entries of one file path and the position they allow. A tailer creates one when it
+ * starts; creating another for the same path and sink (a new tailer after a reload) takes the
+ * path over: the older tracker keeps counting releases against the budget but no longer writes.
+ */
+export class FileAcks {
+  private ring: (PendingEntry | undefined)[] = new Array(64);
+  private head = 0;
+  private count = 0;
+  private generation = 0;
+  /** Where the current generation (file at the path) starts: 0 after a rotation or truncation. */
+  private generationStart: number;
+  /** End of the last entry handed out in the current generation. */
+  private lastEnd: number;
+  private written: number | undefined;
+  /** Set when the file is gone or a newer tracker took the path: releases no longer write. */
+  private detached = false;
+  private closing = false;
+
+  constructor(
+    private readonly sink: PositionSink,
+    readonly path: string,
+    private readonly budget: InFlightBudget,
+    offset: number,
+  ) {
+    this.generationStart = offset;
+    this.lastEnd = offset;
+    let byPath = owners.get(sink);
+    if (!byPath) {
+      byPath = new Map();
+      owners.set(sink, byPath);
+    }
+    const previous = byPath.get(path);
+    if (previous) previous.detached = true;
+    byPath.set(path, this);
+    this.written = sink.get(path);
+    this.publish(offset);
+  }
+
+  /** Hands out the entry for bytes [start, end) of the current file. */
+  track(start: number, end: number): LineDelivery {
+    const e = new PendingEntry(this, start, end, this.generation);
+    if (this.count === this.ring.length) this.grow();
+    this.ring[(this.head + this.count) & (this.ring.length - 1)] = e;
+    this.count++;
+    this.lastEnd = end;
+    this.budget.add(end - start);
+    return e;
+  }
+
+  /**
+   * The path now holds a different file (rotation) or the file was truncated: positions restart
+   * at `offset` of the new content at once. Entries of the old content still pending keep the
+   * position there until they are released (their own file is no longer at this path).
+   */
+  restart(offset = 0): void {
+    this.generation++;
+    this.generationStart = offset;
+    this.lastEnd = offset;
+    this.publish(offset);
+  }
+
+  /** The offset that is safe to resume from now. */
+  get offset(): number {
+    if (this.count === 0) return this.lastEnd;
+    const oldest = this.ring[this.head]!;
+    return oldest.generation === this.generation ? oldest.start : this.generationStart;
+  }
+
+  /** Entries handed out and not yet released. */
+  get pending(): number {
+    return this.count;
+  }
+
+  /**
+   * The tailer is done with this path. With `forget` (the file is gone), the position is removed
+   * now and later releases no longer write it; otherwise releases keep advancing it.
+   */
+  close(forget: boolean): void {
+    this.closing = true;
+    if (forget && !this.detached) {
+      this.sink.remove(this.path);
+      this.unregister();
+    } else if (this.count === 0) {
+      this.unregister();
+    }
+  }
+
+  /** @internal Called by an entry when its last holder released it. */
+  settle(e: PendingEntry): void {
+    this.budget.sub(e.end - e.start);
+    if (this.ring[this.head] !== e) return; // an out-of-order release: the position waits for the oldest
+    const ring = this.ring;
+    const mask = ring.length - 1;
+    do {
+      ring[this.head] = undefined;
+      this.head = (this.head + 1) & mask;
+      this.count--;
+    } while (this.count > 0 && ring[this.head]!.refs === 0);
+    this.publish(this.offset);
+    if (this.closing && this.count === 0) this.unregister();
+  }
+
+  private unregister(): void {
+    const byPath = owners.get(this.sink)!;
+    if (byPath.get(this.path) === this) byPath.delete(this.path);
+    this.detached = true;
+  }
+
+  private publish(offset: number): void {
+    if (offset === this.written || this.detached) return;
+    this.written = offset;
+    this.sink.set(this.path, offset);
+  }
+
+  private grow(): void {
+    const old = this.ring;
+    const next: (PendingEntry | undefined)[] = new Array(old.length * 2);
+    for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) & (old.length - 1)];
+    this.ring = next;
+    this.head = 0;
+  }
+}
