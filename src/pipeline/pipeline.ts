@@ -1,0 +1,292 @@
+// The pipeline runner: builds a scrape config's `pipeline_stages` from their YAML, and runs
+// each entry through them in order. Each stage gets its own StageOutput, created once, whose
+// `emit` calls the next stage (the last one calls the sink) and whose `drop` counts the entry in
+// `logentry_dropped_lines_total{reason}` and releases its delivery. Nothing here allocates per
+// entry. A stage that throws is logged (rate-limited) and the entry passes on, as Promtail,
+// whose stages log their failures and hand the entry on.
+
+import { Registry } from 'prom-client';
+import { ConfigError, type ConfigNode } from '../config/reader.js';
+import { type Logger, silentLogger } from '../log.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import type { Entry, EntrySink } from '../types.js';
+import type { Inspector } from './inspect.js';
+import type { Stage, StageContext, StageDefinition, StageOutput } from './stage.js';
+import { stageDefinitions } from './stages/index.js';
+
+/** Called for each entry a stage drops, after it is counted and its delivery released. */
+export type DropHook = (entry: Entry, reason: string, stage: string) => void;
+
+export interface PipelineOptions {
+  onDrop?: DropHook;
+  /** Prints what each stage does to each entry (`-inspect`). */
+  inspector?: Inspector;
+}
+
+/**
+ * Builds the stages of a `pipeline_stages` (or `match`'s `stages`) list. Each item is a
+ * one-key mapping `{<stage type>: <options>}`; an unknown type or a second key is a ConfigError
+ * naming file, line and key.
+ */
+export function buildStages(list: ConfigNode, ctx: StageContext): Stage[] {
+  return buildWith(stageDefinitions, list, ctx);
+}
+
+/**
+ * A StageContext whose `buildStages` uses the given stage definitions (the registry by default;
+ * tests pass their own).
+ */
+export function createStageContext(
+  jobName: string,
+  logger: Logger,
+  metrics: Metrics,
+  definitions: ReadonlyMap<string, StageDefinition> = stageDefinitions,
+): StageContext {
+  return {
+    jobName,
+    logger,
+    metrics,
+    buildStages:
+      definitions === stageDefinitions ? buildStages : (list, ctx) => buildWith(definitions, list, ctx),
+  };
+}
+
+function buildWith(
+  definitions: ReadonlyMap<string, StageDefinition>,
+  list: ConfigNode,
+  ctx: StageContext,
+): Stage[] {
+  if (list.missing) return [];
+  if (!list.isList()) list.fail('expected a list of stages, each a mapping such as `- json: {...}`');
+  const stages: Stage[] = [];
+  try {
+    for (const item of list.list()) {
+      if (!item.isMap()) {
+        item.fail(
+          'a stage must be a mapping of its type to its options: end the stage name with ":" (`- docker: {}`)',
+        );
+      }
+      const keys = item.keys();
+      if (keys.length !== 1) {
+        item.fail(
+          `a stage must have exactly one key (its type), got ${keys.length ? keys.join(', ') : 'none'}: start each stage with its own "-"`,
+        );
+      }
+      const type = keys[0]!;
+      const definition = definitions.get(type);
+      if (definition === undefined) {
+        const known = [...definitions.keys()].sort().join(', ');
+        throw new ConfigError(
+          item.file,
+          item.line,
+          `${item.path}.${type}`,
+          `unknown stage type (known: ${known})`,
+        );
+      }
+      stages.push(definition.create(item.get(type), ctx));
+    }
+  } catch (err) {
+    // Stages already built may hold timers: release them before failing.
+    for (const s of stages) s.close?.();
+    throw err;
+  }
+  return stages;
+}
+
+let validationMetrics: Metrics | undefined;
+
+/**
+ * Checks a scrape config's `pipeline_stages` at config load: builds every stage with a throwaway
+ * context and closes it. Throws the first ConfigError.
+ */
+export function validatePipeline(list: ConfigNode, jobName: string): void {
+  // One throwaway registry for every validation (default metrics start observers that are never
+  // stopped); metrics the stages register are removed after, so a reload can register them again.
+  validationMetrics ??= createMetrics(new Registry());
+  const registry = validationMetrics.registry;
+  const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
+  try {
+    const stages = buildStages(list, createStageContext(jobName, silentLogger, validationMetrics));
+    for (const s of stages) s.close?.();
+  } finally {
+    for (const m of registry.getMetricsAsArray())
+      if (!before.has(m.name)) registry.removeSingleMetric(m.name);
+  }
+}
+
+/** How often a failing stage is logged, at most. */
+const errorLogInterval = 10_000;
+
+/** The StageOutput of one stage: passes its entries to the next stage, or to the sink. */
+class Link implements StageOutput {
+  next: Link | undefined;
+  /** The entry in `process`, to know whether a stage that threw had passed it on already. */
+  private current: Entry | undefined;
+  private handled = false;
+  private lastErrorLog = 0;
+  private suppressed = 0;
+
+  constructor(
+    readonly stage: Stage,
+    private readonly pipeline: Pipeline,
+  ) {}
+
+  process(entry: Entry): void {
+    const outer = this.current;
+    const outerHandled = this.handled;
+    this.current = entry;
+    this.handled = false;
+    try {
+      this.stage.process(entry, this);
+    } catch (err) {
+      this.failed(err);
+      // Promtail's stages log a failure and hand the entry on as it is.
+      if (!this.handled) this.emit(entry);
+    }
+    this.current = outer;
+    this.handled = outerHandled;
+  }
+
+  flush(): void {
+    if (this.stage.flush === undefined) return;
+    try {
+      this.stage.flush(this);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  emit(entry: Entry): void {
+    if (entry === this.current) this.handled = true;
+    if (this.next !== undefined) this.next.process(entry);
+    else this.pipeline.output(entry);
+  }
+
+  drop(entry: Entry, reason: string): void {
+    if (entry === this.current) this.handled = true;
+    this.pipeline.dropped(entry, reason, this.stage.type);
+  }
+
+  failed(err: unknown): void {
+    const now = Date.now();
+    if (now - this.lastErrorLog < errorLogInterval) {
+      this.suppressed++;
+      return;
+    }
+    this.pipeline.logger.error('pipeline stage failed on an entry; passing the entry on unchanged', {
+      stage: this.stage.type,
+      err,
+      ...(this.suppressed ? { suppressed: this.suppressed } : {}),
+    });
+    this.lastErrorLog = now;
+    this.suppressed = 0;
+  }
+}
+
+/** Runs entries through a scrape config's stages into a sink. */
+export class Pipeline {
+  readonly logger: Logger;
+  private readonly stages: Stage[];
+  private readonly head: Link | undefined;
+  private readonly onDrop: DropHook | undefined;
+  private readonly dropCounters = new Map<string, { inc(): void }>();
+  private closed = false;
+  private lastOutputErrorLog = 0;
+
+  constructor(
+    list: ConfigNode,
+    private readonly ctx: StageContext,
+    private readonly sink: EntrySink,
+    options: PipelineOptions = {},
+  ) {
+    this.logger = ctx.logger.with({ component: 'pipeline', job: ctx.jobName });
+    this.onDrop = options.onDrop;
+    const inspector = options.inspector;
+    if (inspector === undefined) {
+      this.stages = ctx.buildStages(list, ctx);
+    } else {
+      // Nested stages (match) are built through the context: wrap those too.
+      const inner = ctx.buildStages;
+      const inspecting: StageContext = {
+        ...ctx,
+        buildStages: (l, c) => inner(l, c).map((s) => inspector.wrap(s)),
+      };
+      this.stages = inspecting.buildStages(list, inspecting);
+    }
+    let next: Link | undefined;
+    for (let i = this.stages.length - 1; i >= 0; i--) {
+      const link: Link = new Link(this.stages[i]!, this);
+      link.next = next;
+      next = link;
+    }
+    this.head = next;
+  }
+
+  /** The number of top-level stages. */
+  get size(): number {
+    return this.stages.length;
+  }
+
+  /** Runs one entry through the stages; it reaches the sink, is dropped, or is held by a stage. */
+  process(entry: Entry): void {
+    if (this.closed) throw new Error(`pipeline of job ${this.ctx.jobName} is closed`);
+    if (this.head === undefined) {
+      this.output(entry);
+      return;
+    }
+    // As Promtail: the initial labels (filename, ...) are extracted values too.
+    const labels = entry.labels;
+    const extracted = entry.extracted;
+    for (const name in labels) extracted[name] = labels[name];
+    this.head.process(entry);
+  }
+
+  /** Passes on what every stage holds (multiline blocks, cri partial lines), in stage order. */
+  flush(): void {
+    for (let link = this.head; link !== undefined; link = link.next) link.flush();
+  }
+
+  /** Releases the stages' timers; does not flush. Entries still held keep their deliveries unreleased. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.stages) {
+      try {
+        s.close?.();
+      } catch (err) {
+        this.logger.error('pipeline stage failed to close', { stage: s.type, err });
+      }
+    }
+  }
+
+  /** @internal The end of the chain. */
+  output(entry: Entry): void {
+    try {
+      this.sink(entry);
+    } catch (err) {
+      const now = Date.now();
+      if (now - this.lastOutputErrorLog >= errorLogInterval) {
+        this.lastOutputErrorLog = now;
+        this.logger.error('pipeline output failed on an entry', { err });
+      }
+    }
+  }
+
+  /** @internal A stage dropped an entry on purpose. */
+  dropped(entry: Entry, reason: string, stage: string): void {
+    let counter = this.dropCounters.get(reason);
+    if (counter === undefined) {
+      counter = this.ctx.metrics.pipelineDroppedLines.labels(reason);
+      this.dropCounters.set(reason, counter);
+    }
+    counter.inc();
+    entry.delivery?.release();
+    if (this.onDrop !== undefined) {
+      try {
+        this.onDrop(entry, reason, stage);
+      } catch (err) {
+        this.logger.error('pipeline drop hook failed', { err });
+      }
+    }
+  }
+}
