@@ -87,7 +87,7 @@ class TokenBucket {
 
   private refill(now: number): void {
     const t = this.tokens + ((now - this.last) / 1000) * this.rate;
-    this.tokens = t > this.burst ? this.burst : t;
+    this.tokens = Math.min(t, this.burst);
     this.last = now;
   }
 }
