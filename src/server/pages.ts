@@ -8,7 +8,6 @@ export interface FileStatus {
   readOffset: number;
   /** Offset saved in positions (delivered or dropped on purpose). */
   position: number;
-  size: number;
 }
 
 export interface TargetStatus {
@@ -70,10 +69,10 @@ export function renderTargetsPage(targets: readonly TargetStatus[]): string {
   const sections = [...byJob.entries()].map(([job, list]) => {
     const cards = list.map((t) => {
       const files = t.files.length
-        ? `<table><tr><th>file</th><th>read</th><th>position</th><th>size</th></tr>${t.files
+        ? `<table><tr><th>file</th><th>read</th><th>position</th></tr>${t.files
             .map(
               (f) =>
-                `<tr><td><code>${escapeHtml(f.path)}</code></td><td>${f.readOffset}</td><td>${f.position}</td><td>${f.size}</td></tr>`,
+                `<tr><td><code>${escapeHtml(f.path)}</code></td><td>${f.readOffset}</td><td>${f.position}</td></tr>`,
             )
             .join('')}</table>`
         : '<span class="muted">no file matches yet</span>';

@@ -1,0 +1,154 @@
+// `npm run bench`: ships generated CRI pod logs through the built agent (its own process) to a
+// counting receiver (another process) and prints MB/s, entries/s, CPU seconds per GiB, peak RSS
+// and delivered/expected entries, for each pipeline configuration.
+//
+//   npm run bench -- --size 1GiB --files 40 --config cri,cri-json-labels
+
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseByteSize } from '../src/config/reader.js';
+import { generate, type Manifest } from './generate.js';
+
+const configs: Record<string, string> = {
+  cri: '      - cri: {}',
+  'cri-json-labels': [
+    '      - cri: {}',
+    '      - json:',
+    '          expressions:',
+    '            level:',
+    '      - labels:',
+    '          level:',
+  ].join('\n'),
+};
+
+interface Stats {
+  entries: number;
+  duplicates: number;
+  unknown: number;
+  missing: number;
+  firstEntryAt: number;
+  lastEntryAt: number;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const clockTicks = 100; // USER_HZ on Linux
+
+function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+function procPeakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function ask(receiver: ChildProcess): Promise<Stats> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { type: string } & Stats) => {
+      if (m.type !== 'stats') return;
+      receiver.off('message', onMessage);
+      resolve(m);
+    };
+    receiver.on('message', onMessage);
+    receiver.send({ type: 'stats' });
+  });
+}
+
+async function runOne(name: string, manifest: Manifest, timeoutS: number): Promise<boolean> {
+  const work = mkdtempSync(join(tmpdir(), 'logferry-bench-run-'));
+  const receiver = fork(new URL('./receiver.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    receiver.on('message', (m: { type: string; port: number }) => m.type === 'listening' && resolve(m.port)),
+  );
+  receiver.send({ type: 'expect', files: manifest.files });
+  const configFile = join(work, 'config.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'server:',
+      '  http_listen_address: 127.0.0.1',
+      '  http_listen_port: 0',
+      'positions:',
+      `  filename: ${join(work, 'positions.yaml')}`,
+      'clients:',
+      `  - url: http://127.0.0.1:${port}/loki/api/v1/push`,
+      'scrape_configs:',
+      '  - job_name: pods',
+      '    static_configs:',
+      '      - targets: [localhost]',
+      '        labels:',
+      '          job: bench',
+      `          __path__: ${manifest.root}/var/log/pods/*/*/*.log`,
+      '    pipeline_stages:',
+      configs[name],
+      '',
+    ].join('\n'),
+  );
+  const started = Date.now();
+  const agent = spawn(process.execPath, ['dist/cli.js', `-config.file=${configFile}`, '-log.level=warn'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let stats: Stats = await ask(receiver);
+  let cpu = 0;
+  let rss = 0;
+  const deadline = started + timeoutS * 1000;
+  while (Date.now() < deadline && agent.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 250));
+    stats = await ask(receiver);
+    cpu = procCpuSeconds(agent.pid!);
+    rss = procPeakRssMiB(agent.pid!);
+    if (stats.missing === 0) break;
+  }
+  agent.kill('SIGTERM');
+  await new Promise((r) => agent.once('exit', r));
+  receiver.disconnect();
+  rmSync(work, { recursive: true, force: true });
+
+  const seconds = (stats.lastEntryAt - started) / 1000;
+  const mib = manifest.bytes / 1024 ** 2;
+  const gib = manifest.bytes / 1024 ** 3;
+  const delivered = manifest.entries - stats.missing;
+  const ok = stats.missing === 0 && stats.unknown === 0;
+  console.log(
+    [
+      `config=${name}`,
+      `MiB/s=${(mib / seconds).toFixed(1)}`,
+      `entries/s=${Math.round(delivered / seconds)}`,
+      `cpu_s_per_GiB=${(cpu / gib).toFixed(1)}`,
+      `peak_rss_MiB=${rss.toFixed(0)}`,
+      `delivered=${delivered}/${manifest.entries}`,
+      `duplicates=${stats.duplicates}`,
+      `unknown=${stats.unknown}`,
+      `wall_s=${seconds.toFixed(1)}`,
+      `cpu_s=${cpu.toFixed(1)}`,
+      ok ? 'OK' : 'INCOMPLETE',
+    ].join(' '),
+  );
+  return ok;
+}
+
+const size = parseByteSize(arg('size', '1GiB')) ?? 1024 ** 3;
+const files = Number(arg('files', '40'));
+const root = arg('dir', join(tmpdir(), `logferry-bench-data-${size}-${files}`));
+console.log(
+  `generating ${(size / 1024 ** 2).toFixed(0)} MiB over ${files} files in ${root} (cached between runs)`,
+);
+const manifest = generate(root, size, files);
+console.log(`${manifest.entries} entries, ${(manifest.bytes / 1024 ** 2).toFixed(0)} MiB`);
+let allOk = true;
+for (const name of arg('config', Object.keys(configs).join(',')).split(',')) {
+  allOk = (await runOne(name, manifest, Number(arg('timeout', '600')))) && allOk;
+}
+process.exit(allOk ? 0 : 1);

@@ -1,0 +1,155 @@
+// Wires the flow together for one config: discovery → relabel → file targets → tail →
+// pipeline → clients, with positions fed by the clients' acknowledgements. Start, reload, stop.
+
+import { hostname as osHostname } from 'node:os';
+import type { Config, ScrapeConfig } from './config/types.js';
+import { staticTargetGroups } from './discovery/static.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import type { Inspector } from './pipeline/inspect.js';
+import { createStageContext, Pipeline } from './pipeline/pipeline.js';
+import { InFlightBudget } from './positions/acks.js';
+import { PositionStore } from './positions/store.js';
+import type { TargetStatus } from './server/pages.js';
+import { FileTargetManager } from './targets/file-targets.js';
+import { type DroppedTarget, resolveTargets } from './targets/resolve.js';
+import type { Entry, EntrySink, TargetGroup } from './types.js';
+
+/** Where entries leave the agent: the Loki clients, or the dry-run printer. */
+export interface EntryConsumer {
+  send(entry: Entry): void;
+  /** Sends what is queued, within the deadline. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
+export interface AgentOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  consumer: EntryConsumer;
+  /** The node's name: targets whose `__host__` differs are dropped. */
+  hostname?: string;
+  /** -dry-run: never write the positions file. */
+  readOnlyPositions?: boolean;
+  inspector?: Inspector;
+  /** How long a target that went away keeps reading its files. Default 30 s. */
+  drainGraceMs?: number;
+}
+
+/** A discovery mechanism of one scrape config: calls `update` with its target groups. */
+export interface Discoverer {
+  start(update: (groups: TargetGroup[]) => void): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Discoverers beyond static_configs (kubernetes_sd_configs, file_sd_configs) plug in here. */
+export type DiscovererFactory = (job: ScrapeConfig, logger: Logger) => Discoverer[];
+
+interface Job {
+  config: ScrapeConfig;
+  pipeline: Pipeline;
+  discoverers: Discoverer[];
+  groups: Map<string, TargetGroup>;
+  dropped: DroppedTarget[];
+}
+
+export class Agent {
+  readonly hostname: string;
+  private readonly positions: PositionStore;
+  private readonly budget = new InFlightBudget();
+  private readonly targets: FileTargetManager;
+  private readonly jobs: Job[] = [];
+  private ready = false;
+
+  constructor(
+    private readonly options: AgentOptions,
+    private readonly discoverers: DiscovererFactory = () => [],
+  ) {
+    const { config, logger } = options;
+    this.hostname = options.hostname ?? (process.env.HOSTNAME || osHostname());
+    this.positions = new PositionStore({
+      filename: config.positions.filename,
+      syncPeriodMs: config.positions.syncPeriodMs,
+      ignoreInvalidYaml: config.positions.ignoreInvalidYaml,
+      readOnly: options.readOnlyPositions ?? false,
+      logger,
+    });
+    this.targets = new FileTargetManager({
+      positions: this.positions,
+      budget: this.budget,
+      metrics: options.metrics,
+      logger,
+      syncPeriodMs: config.targetConfig.syncPeriodMs,
+      drainGraceMs: options.drainGraceMs ?? 30_000,
+      minPollFrequencyMs: config.global.fileWatch.minPollFrequencyMs,
+      maxPollFrequencyMs: config.global.fileWatch.maxPollFrequencyMs,
+    });
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger, metrics } = this.options;
+    this.positions.start();
+    const sink: EntrySink = (entry) => this.options.consumer.send(entry);
+    for (const sc of config.scrapeConfigs) {
+      const ctx = createStageContext(sc.jobName, logger, metrics);
+      const pipeline = new Pipeline(sc.pipelineStages, ctx, sink, { inspector: this.options.inspector });
+      const job: Job = {
+        config: sc,
+        pipeline,
+        discoverers: this.discoverers(sc, logger),
+        groups: new Map(),
+        dropped: [],
+      };
+      this.jobs.push(job);
+      for (const g of staticTargetGroups(sc.jobName, sc.staticConfigs)) job.groups.set(g.source, g);
+    }
+    await Promise.all(this.jobs.map((job) => this.syncJob(job)));
+    for (const job of this.jobs) {
+      for (const d of job.discoverers) {
+        await d.start((groups) => {
+          for (const g of groups) job.groups.set(g.source, g);
+          void this.syncJob(job);
+        });
+      }
+    }
+    this.ready = true;
+    logger.info('agent started', { jobs: this.jobs.length, hostname: this.hostname });
+  }
+
+  /** Stops reading, sends what is read within the deadline, saves positions. */
+  async stop(deadlineMs: number): Promise<void> {
+    this.ready = false;
+    await Promise.all(this.jobs.flatMap((j) => j.discoverers.map((d) => d.stop())));
+    await this.targets.stop();
+    for (const job of this.jobs) {
+      job.pipeline.flush();
+      job.pipeline.close();
+    }
+    await this.options.consumer.stop(deadlineMs);
+    await this.positions.stop();
+  }
+
+  /** Active targets, for /targets. */
+  targetStatus(): TargetStatus[] {
+    return this.targets.status();
+  }
+
+  /** Discovered targets that were dropped, by job, for /service-discovery. */
+  droppedTargets(): DroppedTarget[] {
+    return this.jobs.flatMap((j) => j.dropped);
+  }
+
+  private async syncJob(job: Job): Promise<void> {
+    const { active, dropped } = resolveTargets(job.config, [...job.groups.values()], this.hostname);
+    job.dropped = dropped;
+    const sink: EntrySink = (entry) => job.pipeline.process(entry);
+    await this.targets.sync(
+      job.config.jobName,
+      active.map((t) => ({ ...t, sink })),
+    );
+  }
+}

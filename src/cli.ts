@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// logferry's entry point: Promtail's flags and modes (run, -dry-run, -inspect, -stdin,
+// -check-syntax, -print-config-stderr, -version), signals (SIGTERM/SIGINT stop, SIGHUP reloads)
+// and the subcommands of the dry-run tools.
+
+import { Agent, type EntryConsumer } from './agent.js';
+import { ConfigError } from './config/reader.js';
+import type { Config } from './config/types.js';
+import { flagValue, type ParsedFlags, parseFlags, UsageError, usage } from './flags.js';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { Inspector } from './pipeline/inspect.js';
+import { type HttpServer, startHttpServer } from './server/server.js';
+import { runStdin } from './targets/stdin.js';
+import { version } from './version.js';
+import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
+
+/** Exit codes: 0 ok, 1 config or runtime error, 2 usage error. */
+async function main(argv: string[]): Promise<number> {
+  let flags: ParsedFlags;
+  try {
+    flags = parseFlags(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n${usage('logferry')}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (flags.help) {
+    process.stdout.write(usage('logferry'));
+    return 0;
+  }
+  if (flagValue<boolean>(flags, 'version')) {
+    process.stdout.write(`logferry, version ${version} (node ${process.version})\n`);
+    return 0;
+  }
+  if (flags.positional.length > 0) {
+    process.stderr.write(`unexpected argument "${flags.positional[0]}"\n${usage('logferry')}`);
+    return 2;
+  }
+
+  const dryRun = flagValue<boolean>(flags, 'dry-run');
+  const inspect = flagValue<boolean>(flags, 'inspect');
+  const stdin = flagValue<boolean>(flags, 'stdin');
+  let config: Config;
+  try {
+    config = loadEffectiveConfig(flags, { allowNoClients: dryRun });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`error: invalid config: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  if (flagValue<boolean>(flags, 'check-syntax')) {
+    process.stdout.write('Valid config file! No syntax issues found\n');
+    return 0;
+  }
+  if (
+    flagValue<boolean>(flags, 'print-config-stderr') ||
+    flagValue<boolean>(flags, 'log-config-reverse-order')
+  ) {
+    process.stderr.write(renderConfig(config));
+  }
+
+  const logger = createLogger({
+    level: config.server.logLevel as LogLevel,
+    format: config.server.logFormat as LogFormat,
+  });
+  const metrics = createMetrics();
+  const inspector = inspect ? new Inspector(process.stdout) : undefined;
+  if (inspect && !dryRun)
+    logger.warn('-inspect prints what stages do; entries are still sent (add -dry-run to send nothing)');
+
+  if (stdin) {
+    const consumer = consumerFor(config, { dryRun, metrics, logger, version });
+    await runStdin(config, { consumer, metrics, logger, inspector, input: process.stdin });
+    await consumer.stop(config.server.gracefulShutdownTimeoutMs);
+    return 0;
+  }
+  return runAgent(flags, config, { dryRun, inspector, logger, metrics });
+}
+
+interface RunOptions {
+  dryRun: boolean;
+  inspector: Inspector | undefined;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): Promise<number> {
+  const { logger, metrics } = run;
+  let config = initial;
+  let consumer: EntryConsumer;
+  let agent: Agent;
+  try {
+    consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
+    agent = new Agent({
+      config,
+      logger,
+      metrics,
+      consumer,
+      readOnlyPositions: run.dryRun,
+      inspector: run.inspector,
+    });
+  } catch (e) {
+    logger.error('failed to start', { err: e instanceof Error ? e.message : String(e) });
+    return 1;
+  }
+
+  // A reload builds a new agent from the new file; a config that does not load leaves the
+  // running one untouched.
+  let reloading: Promise<string | undefined> | undefined;
+  const reload = (): Promise<string | undefined> => {
+    reloading ??= (async () => {
+      let next: Config;
+      try {
+        next = loadEffectiveConfig(flags, { allowNoClients: run.dryRun });
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        logger.error('reload failed: keeping the running config', { err: reason });
+        return reason;
+      }
+      await agent.stop(config.server.gracefulShutdownTimeoutMs);
+      config = next;
+      consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
+      agent = new Agent({
+        config,
+        logger,
+        metrics,
+        consumer,
+        readOnlyPositions: run.dryRun,
+        inspector: run.inspector,
+      });
+      await agent.start();
+      logger.info('config reloaded', { file: config.file });
+      return undefined;
+    })().finally(() => {
+      reloading = undefined;
+    });
+    return reloading;
+  };
+
+  let server: HttpServer | undefined;
+  try {
+    await agent.start();
+    if (!config.server.disable) {
+      server = await startHttpServer(config.server.httpListenAddress, config.server.httpListenPort, {
+        metrics,
+        logger,
+        ready: () => agent.isReady,
+        configYaml: () => renderConfig(config),
+        targets: () => agent.targetStatus(),
+        reload,
+        allowReload: config.server.enableRuntimeReload,
+        serveMetrics: config.server.registerInstrumentation,
+      });
+    }
+  } catch (e) {
+    logger.error('failed to start', { err: e instanceof Error ? e.message : String(e) });
+    await agent.stop(1000).catch(() => {});
+    return 1;
+  }
+
+  process.on('SIGHUP', () => void reload());
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info('shutting down', { signal });
+  await reloading;
+  await agent.stop(config.server.gracefulShutdownTimeoutMs);
+  await server?.close();
+  logger.info('stopped');
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Timers of libraries (keep-alive sockets, watchers) must not keep a finished run alive.
+    setTimeout(() => process.exit(code), 2000).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,67 @@
+// Builds what the CLI runs from flags and config: the effective config (file + flags), and the
+// consumer entries go to (the Loki clients behind the readline limiter, or the dry-run printer).
+
+import type { EntryConsumer } from './agent.js';
+import { LokiClient } from './client/client.js';
+import { DryRunPrinter } from './client/dry-run.js';
+import { formatLabels } from './client/encode.js';
+import { ClientFanout } from './client/fanout.js';
+import { createReadlineLimiter } from './client/limits.js';
+import { loadConfig } from './config/load.js';
+import { configToYaml } from './config/redact.js';
+import type { Config } from './config/types.js';
+import { flagValue, type ParsedFlags } from './flags.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+
+export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: boolean }): Config {
+  return loadConfig(flagValue<string>(flags, 'config.file'), {
+    expandEnv: flagValue<boolean>(flags, 'config.expand-env'),
+    allowNoClients: opts.allowNoClients,
+    flags: flags.values,
+  });
+}
+
+export function renderConfig(config: Config): string {
+  return configToYaml(config);
+}
+
+export interface ConsumerOptions {
+  dryRun: boolean;
+  metrics: Metrics;
+  logger: Logger;
+  version: string;
+  /** Where dry-run output goes; default stdout. */
+  write?: (text: string) => void;
+  colour?: boolean;
+}
+
+export function consumerFor(config: Config, options: ConsumerOptions): EntryConsumer {
+  if (options.dryRun) {
+    const printer = new DryRunPrinter(
+      options.write ?? ((text) => process.stdout.write(text)),
+      options.colour ?? process.stdout.isTTY === true,
+      (labels) => formatLabels(labels),
+    );
+    return { send: (entry) => printer.send(entry), stop: async () => {} };
+  }
+  const clients = config.clients.map(
+    (client) =>
+      new LokiClient({
+        config: client,
+        metrics: options.metrics,
+        version: options.version,
+        logger: options.logger,
+        limits: config.limits,
+      }),
+  );
+  const fanout = new ClientFanout(clients);
+  const limiter = createReadlineLimiter(config.limits, options.metrics, (entry) => fanout.send(entry));
+  return {
+    send: limiter.send,
+    async stop(deadlineMs) {
+      limiter.flush();
+      await fanout.stop(deadlineMs);
+    },
+  };
+}
