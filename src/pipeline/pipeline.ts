@@ -189,6 +189,7 @@ export class Pipeline {
   private readonly stages: Stage[];
   private readonly head: Link | undefined;
   private readonly onDrop: DropHook | undefined;
+  private readonly inspector: Inspector | undefined;
   private readonly dropCounters = new Map<string, { inc(): void }>();
   private closed = false;
   private lastOutputErrorLog = 0;
@@ -202,6 +203,7 @@ export class Pipeline {
     this.logger = ctx.logger.with({ component: 'pipeline', job: ctx.jobName });
     this.onDrop = options.onDrop;
     const inspector = options.inspector;
+    this.inspector = inspector;
     if (inspector === undefined) {
       this.stages = ctx.buildStages(list, ctx);
     } else {
@@ -230,6 +232,7 @@ export class Pipeline {
   /** Runs one entry through the stages; it reaches the sink, is dropped, or is held by a stage. */
   process(entry: Entry): void {
     if (this.closed) throw new Error(`pipeline of job ${this.ctx.jobName} is closed`);
+    if (this.inspector !== undefined) this.inspector.entry(entry);
     if (this.head === undefined) {
       this.output(entry);
       return;
@@ -243,6 +246,7 @@ export class Pipeline {
 
   /** Passes on what every stage holds (multiline blocks, cri partial lines), in stage order. */
   flush(): void {
+    if (this.inspector !== undefined) this.inspector.flush();
     for (let link = this.head; link !== undefined; link = link.next) link.flush();
   }
 
