@@ -46,6 +46,11 @@ const inputs = [
   'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab',
   '0123456789abcdef0123456789abcdef',
   'ab\u0000cd',
+  '𐐨𐐀 deseret',
+  '2019-01-01T01:00:00.000000001Z stdout F my log line',
+  '127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326',
+  'level=info msg="hello world" x=1',
+  '  at foo.bar(Baz.java:1)\n  at x',
 ];
 
 // Patterns that must translate to a V8 RegExp (the fast path).
@@ -288,6 +293,15 @@ const fastPatterns = [
   '^(.)(.)$',
   '^.{2}$',
   '(?s)^.$',
+  '(?i)𐐀',
+  '(?i)[𐐀-𐐏]+',
+  '(\\d{1,3}\\.){3}\\d{1,3}',
+  '^(?s)(?P<time>\\S+?) (?P<stream>stdout|stderr) (?P<flags>\\S+?) (?P<content>.*)$',
+  '^(?P<ip>\\S+) \\S+ \\S+ \\[(?P<time>[^\\]]+)\\] "(?P<method>\\S+) (?P<path>\\S+)[^"]*" (?P<status>\\d{3}) (?P<size>\\d+|-)',
+  'level=(\\w+)(?:\\s+msg="(.*?)")?',
+  '(?m)^\\s*at .*$',
+  '(?:(\\w+)=(\\S+)\\s*)+',
+  '(\\w+)="([^"]*)"|(\\w+)=(\\S+)',
 ];
 
 // Patterns JS cannot match the same way (or V8 cannot run in linear time): they run on re2js.
@@ -380,6 +394,18 @@ describe('translated RegExp matches as re2js does', () => {
       const ref = Regex.compile(`(${p})`, { engine: 're2js' });
       assert.equal(show(fast.execAll(text)), show(ref.execAll(text)), p);
     }
+  });
+});
+
+describe('malformed UTF-16', () => {
+  it('a lone high surrogate is matched by no class; a lone low surrogate is a code point', () => {
+    const r = Regex.compile('.');
+    assert.equal(r.engine, 'regexp');
+    assert.deepEqual(
+      r.execAll('a\ud800b\udc00').map((m) => m.groups[0]),
+      ['a', 'b', '\udc00'],
+    );
+    assert.equal(Regex.compile('^.+$').test('x\ud800'), false);
   });
 });
 
