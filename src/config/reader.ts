@@ -20,6 +20,13 @@ export class ConfigError extends Error {
 interface Source {
   file: string;
   lines: LineCounter;
+  /** Maps a line of the parsed text back to the file's (after `-config.expand-env` added lines). */
+  originalLine?: (line: number) => number;
+}
+
+export interface ParseOptions {
+  /** Maps a line of the parsed text to the line of the file it came from. */
+  originalLine?: (line: number) => number;
 }
 
 /**
@@ -37,15 +44,25 @@ export class ConfigNode {
   ) {}
 
   /** Parses YAML text; a syntax error is a ConfigError with the line. */
-  static parse(text: string, file: string): ConfigNode {
+  static parse(text: string, file: string, options: ParseOptions = {}): ConfigNode {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const first = doc.errors[0];
     if (first) {
-      const line = first.linePos?.[0]?.line ?? 1;
-      throw new ConfigError(file, line, '', first.message.split('\n')[0] ?? 'invalid YAML');
+      // linePos is only filled with prettyErrors; pos (offsets) always is.
+      const at = first.linePos?.[0]?.line ?? (first.pos ? lines.linePos(first.pos[0]).line : 1);
+      // An error at the very end (an unclosed bracket) belongs to the last line with text.
+      const line = Math.min(at, text.trimEnd().split('\n').length);
+      throw new ConfigError(
+        file,
+        options.originalLine?.(line) ?? line,
+        '',
+        first.message.split('\n')[0] ?? 'invalid YAML',
+      );
     }
-    return new ConfigNode({ file, lines }, doc.contents as Node | null, '', 1);
+    const source: Source = { file, lines };
+    if (options.originalLine) source.originalLine = options.originalLine;
+    return new ConfigNode(source, doc.contents as Node | null, '', 1);
   }
 
   /** Wraps a plain JS value (defaults, flags) so it can be read like YAML. */
@@ -60,7 +77,7 @@ export class ConfigNode {
   /** 1-based line of this node (or of its parent when the key is absent). */
   get line(): number {
     const offset = this.node?.range?.[0];
-    return offset === undefined ? this.fallbackLine : this.source.lines.linePos(offset).line;
+    return offset === undefined ? this.fallbackLine : this.lineAt(offset);
   }
 
   /** True when the key is absent or its value is YAML null (`key:` or `key: null`). */
@@ -96,17 +113,28 @@ export class ConfigNode {
    * Checks that this is a mapping (or missing) whose keys are all in `allowed`; an unknown key
    * fails on its own line. Returns this node for chaining.
    */
-  expectKeys(allowed: readonly string[]): this {
+  expectKeys(allowed: readonly string[], shown: readonly string[] = allowed): this {
     if (this.missing) return this;
     if (!isMap(this.node)) this.fail(`expected a mapping, got ${this.kind()}`);
     for (const pair of this.node.items) {
       const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
       if (!allowed.includes(key)) {
         const child = this.childNode(key, pair.key as Node);
-        child.fail(`unknown key (allowed here: ${allowed.join(', ')})`);
+        child.fail(`unknown key (allowed here: ${shown.join(', ')})`);
       }
     }
     return this;
+  }
+
+  /** Throws a ConfigError on the line of `key` itself (not of its value, which may start lower). */
+  failKey(key: string, reason: string): never {
+    if (isMap(this.node)) {
+      const pair = this.node.items.find(
+        (p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === key,
+      );
+      if (pair) this.childNode(key, pair.key as Node).fail(reason);
+    }
+    return this.get(key).fail(reason);
   }
 
   /** The value of `key` in this mapping (a missing node when absent). */
@@ -225,11 +253,15 @@ export class ConfigNode {
   }
 
   private childNode(key: string, node: Node | null, keyNode?: Node): ConfigNode {
-    const keyLine =
-      keyNode?.range?.[0] !== undefined ? this.source.lines.linePos(keyNode.range[0]).line : this.line;
+    const keyLine = keyNode?.range?.[0] !== undefined ? this.lineAt(keyNode.range[0]) : this.line;
     const path = this.path ? `${this.path}.${key}` : key;
     const child = new ConfigNode(this.source, node, path, keyLine);
     return child;
+  }
+
+  private lineAt(offset: number): number {
+    const line = this.source.lines.linePos(offset).line;
+    return this.source.originalLine ? this.source.originalLine(line) : line;
   }
 
   private orDefault<T>(defaultValue: T | undefined): T {

@@ -31,6 +31,10 @@ export interface ServerConfig {
   gracefulShutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'logfmt' | 'json';
+  /** `server.health_check_target` (default true): /ready fails until a target is tailed. Set by the loader. */
+  healthCheckTarget?: boolean;
+  /** `server.http_path_prefix`: base path of every route (default ""). Set by the loader. */
+  httpPathPrefix?: string;
 }
 
 export interface PositionsConfig {
@@ -65,6 +69,8 @@ export interface BasicAuth {
 }
 
 export interface ClientConfig {
+  /** `name`: names the client in logs and metrics; unique among clients. */
+  name?: string;
   url: string;
   tenantId?: string;
   /** Default 1s. */
@@ -82,6 +88,11 @@ export interface ClientConfig {
   tls: TlsConfig;
   proxyUrl?: string;
   dropRateLimitedBatches: boolean;
+  /**
+   * True for the client from the deprecated single `client:` key (or added by `-client.url`):
+   * the `-client.*` flags apply to it, as in Promtail.
+   */
+  fromClientKey?: boolean;
 }
 
 export interface StaticConfig {
@@ -101,6 +112,18 @@ export interface ScrapeConfig {
   pipelineStages: ConfigNode;
   /** The YAML line of this scrape config's `job_name`, for the dry-run tools. */
   line: number;
+  /** `encoding`: the files' character set (a WHATWG/IANA label such as UTF-16, windows-1252); absent = UTF-8. */
+  encoding?: string;
+  /** `decompression`; absent = files are read as they are. */
+  decompression?: DecompressionConfig;
+}
+
+export interface DecompressionConfig {
+  enabled: boolean;
+  /** `initial_delay`: wait before reading a compressed file that just appeared (default 0). */
+  initialDelayMs: number;
+  /** `format`: gz, bz2 or z (zlib). */
+  format: 'gz' | 'bz2' | 'z';
 }
 
 export interface LimitsConfig {

@@ -72,3 +72,41 @@ describe('durations and sizes', () => {
   ];
   for (const [text, bytes] of sizes) it(`size ${text}`, () => assert.equal(parseByteSize(text), bytes));
 });
+
+describe('ConfigNode: helpers for the loader', () => {
+  it('reports a syntax error on its own line, not line 1', () => {
+    assert.throws(
+      () => ConfigNode.parse('a: 1\nb: 2\nb: 3\n', 'x.yaml'),
+      (e: unknown) => e instanceof ConfigError && e.line === 3,
+    );
+    assert.throws(
+      () => ConfigNode.parse('a: 1\nb: [1, 2\n', 'x.yaml'),
+      (e: unknown) => e instanceof ConfigError && e.line === 2,
+    );
+  });
+
+  it('failKey points at the key even when its value starts lower', () => {
+    const root = ConfigNode.parse('a: 1\nbogus:\n  x: 1\n', 'x.yaml');
+    assert.equal(root.get('bogus').line, 3);
+    assert.throws(() => root.failKey('bogus', 'no'), /x.yaml:2: bogus: no/);
+  });
+
+  it('expectKeys can show fewer keys than it accepts', () => {
+    const root = ConfigNode.parse('a: 1\nz: 2\n', 'x.yaml');
+    root.expectKeys(['a', 'hidden', 'z'], ['a', 'z']);
+    assert.throws(
+      () => ConfigNode.parse('q: 1\n', 'x.yaml').expectKeys(['a', 'hidden'], ['a']),
+      /allowed here: a\)$/,
+    );
+  });
+
+  it('maps lines back through originalLine', () => {
+    const root = ConfigNode.parse('a: 1\nb: 2\nc: {d: 1}\n', 'x.yaml', { originalLine: (l) => l * 10 });
+    assert.equal(root.get('b').line, 20);
+    assert.throws(() => root.get('c').expectKeys([]), /x.yaml:30: c.d: unknown key/);
+    assert.throws(
+      () => ConfigNode.parse('a: [\n', 'x.yaml', { originalLine: (l) => l + 100 }),
+      (e: unknown) => e instanceof ConfigError && e.line === 101,
+    );
+  });
+});
