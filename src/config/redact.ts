@@ -1,0 +1,158 @@
+// The effective config as YAML, with Promtail's key names and Go's duration format, and every
+// secret shown as <secret>: what /config serves and -print-config-stderr prints.
+
+import { stringify } from 'yaml';
+import type { RelabelRule } from '../relabel/relabel.js';
+import { formatDuration } from './reader.js';
+import type { ClientConfig, Config, ScrapeConfig } from './types.js';
+
+export const SECRET = '<secret>';
+
+/** Keys whose values are secrets wherever they appear (paths to secret files are not). */
+const secretKey = /password|passwd|token|secret|credential|api_?key/i;
+/** Header names whose values are credentials. */
+const secretHeader = /auth|token|secret|key|password|cookie|session|credential/i;
+
+/** The config as YAML, secrets replaced by <secret>. */
+export function configToYaml(config: Config): string {
+  const out: Record<string, unknown> = {
+    global: {
+      file_watch_config: {
+        min_poll_frequency: formatDuration(config.global.fileWatch.minPollFrequencyMs),
+        max_poll_frequency: formatDuration(config.global.fileWatch.maxPollFrequencyMs),
+      },
+    },
+    server: {
+      disable: config.server.disable,
+      http_listen_address: config.server.httpListenAddress,
+      http_listen_port: config.server.httpListenPort,
+      http_path_prefix: config.server.httpPathPrefix ?? '',
+      register_instrumentation: config.server.registerInstrumentation,
+      graceful_shutdown_timeout: formatDuration(config.server.gracefulShutdownTimeoutMs),
+      log_level: config.server.logLevel,
+      log_format: config.server.logFormat,
+      health_check_target: config.server.healthCheckTarget ?? true,
+      enable_runtime_reload: config.server.enableRuntimeReload,
+    },
+    clients: config.clients.map(clientToYaml),
+    positions: {
+      filename: config.positions.filename,
+      sync_period: formatDuration(config.positions.syncPeriodMs),
+      ignore_invalid_yaml: config.positions.ignoreInvalidYaml,
+    },
+    scrape_configs: config.scrapeConfigs.map(scrapeToYaml),
+    target_config: { sync_period: formatDuration(config.targetConfig.syncPeriodMs) },
+    limits_config: {
+      readline_rate: config.limits.readlineRate,
+      readline_burst: config.limits.readlineBurst,
+      readline_rate_enabled: config.limits.readlineRateEnabled,
+      readline_rate_drop: config.limits.readlineRateDrop,
+      max_streams: config.limits.maxStreams,
+      max_line_size: config.limits.maxLineSize,
+      max_line_size_truncate: config.limits.maxLineSizeTruncate,
+    },
+  };
+  return stringify(out, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+function clientToYaml(c: ClientConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (c.name) out.name = c.name;
+  out.url = redactUrl(c.url);
+  if (c.tenantId) out.tenant_id = c.tenantId;
+  out.batchwait = formatDuration(c.batchWaitMs);
+  out.batchsize = c.batchSizeBytes;
+  if (Object.keys(c.headers).length > 0) {
+    out.headers = Object.fromEntries(
+      Object.entries(c.headers).map(([k, v]) => [k, secretHeader.test(k) && v ? SECRET : v]),
+    );
+  }
+  if (c.basicAuth) {
+    const basic: Record<string, unknown> = { username: c.basicAuth.username };
+    if (c.basicAuth.password) basic.password = SECRET;
+    if (c.basicAuth.passwordFile) basic.password_file = c.basicAuth.passwordFile;
+    out.basic_auth = basic;
+  }
+  if (c.bearerToken) out.bearer_token = SECRET;
+  if (c.bearerTokenFile) out.bearer_token_file = c.bearerTokenFile;
+  if (c.proxyUrl) out.proxy_url = redactUrl(c.proxyUrl);
+  const tls: Record<string, unknown> = {};
+  if (c.tls.caFile) tls.ca_file = c.tls.caFile;
+  if (c.tls.certFile) tls.cert_file = c.tls.certFile;
+  if (c.tls.keyFile) tls.key_file = c.tls.keyFile;
+  if (c.tls.serverName) tls.server_name = c.tls.serverName;
+  tls.insecure_skip_verify = c.tls.insecureSkipVerify;
+  out.tls_config = tls;
+  out.backoff_config = {
+    min_period: formatDuration(c.backoff.minPeriodMs),
+    max_period: formatDuration(c.backoff.maxPeriodMs),
+    max_retries: c.backoff.maxRetries,
+  };
+  out.drop_rate_limited_batches = c.dropRateLimitedBatches;
+  if (Object.keys(c.externalLabels).length > 0) out.external_labels = { ...c.externalLabels };
+  out.timeout = formatDuration(c.timeoutMs);
+  return out;
+}
+
+function scrapeToYaml(sc: ScrapeConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { job_name: sc.jobName };
+  const stages = sc.pipelineStages.toJS();
+  if (Array.isArray(stages) && stages.length > 0) out.pipeline_stages = redactValue(stages);
+  if (sc.encoding) out.encoding = sc.encoding;
+  if (sc.decompression) {
+    out.decompression = {
+      enabled: sc.decompression.enabled,
+      initial_delay: formatDuration(sc.decompression.initialDelayMs),
+      format: sc.decompression.format,
+    };
+  }
+  if (sc.relabelConfigs.length > 0) out.relabel_configs = sc.relabelConfigs.map(ruleToYaml);
+  if (sc.staticConfigs.length > 0) {
+    out.static_configs = sc.staticConfigs.map((s) => ({ targets: [...s.targets], labels: { ...s.labels } }));
+  }
+  if (sc.fileSdConfigs.length > 0) out.file_sd_configs = sc.fileSdConfigs.map((n) => redactValue(n.toJS()));
+  if (sc.kubernetesSdConfigs.length > 0) {
+    out.kubernetes_sd_configs = sc.kubernetesSdConfigs.map((n) => redactValue(n.toJS()));
+  }
+  return out;
+}
+
+function ruleToYaml(rule: RelabelRule): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (rule.sourceLabels.length > 0) out.source_labels = [...rule.sourceLabels];
+  out.separator = rule.separator;
+  // Prometheus prints the pattern as written, without the anchors it adds.
+  const anchored = /^\^\(\?:([\s\S]*)\)\$$/.exec(rule.regex.source);
+  out.regex = anchored ? anchored[1] : rule.regex.source;
+  if (rule.modulus) out.modulus = rule.modulus;
+  if (rule.targetLabel) out.target_label = rule.targetLabel;
+  out.replacement = rule.replacement;
+  out.action = rule.action;
+  return out;
+}
+
+/** A copy of a plain YAML value with the values of secret-named keys replaced. */
+export function redactValue(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, key));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, k)]));
+  }
+  if (isSecretKey(key) && value !== null && value !== undefined && value !== '') return SECRET;
+  return value;
+}
+
+export function isSecretKey(key: string): boolean {
+  return secretKey.test(key) && !/_file$/.test(key);
+}
+
+/** A URL with the password of its user info hidden. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (!url.password) return text;
+    url.password = 'secret';
+    return url.toString().replace(':secret@', `:${SECRET}@`);
+  } catch {
+    return text;
+  }
+}
