@@ -31,7 +31,7 @@ export const criStage: StageDefinition = {
   },
 };
 
-export interface CriOptions {
+interface CriOptions {
   /** How many streams may hold partial lines at once; one more flushes them all. */
   maxPartialLines: number;
   /** Byte cap on a joined partial line, applied only when `maxPartialLineSizeTruncate`. 0 = none. */
