@@ -2,7 +2,7 @@
 // Each module parses its own part of the config (a stage its options, relabel its rules)
 // through a ConfigNode; none sees raw YAML.
 
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 
 /** A config error a user can act on: which file, which line, which key, what is wrong. */
 export class ConfigError extends Error {
@@ -20,6 +20,8 @@ export class ConfigError extends Error {
 interface Source {
   file: string;
   lines: LineCounter;
+  /** For resolving aliases (`*name`) to the node of their anchor. */
+  doc?: Document;
   /** Maps a line of the parsed text back to the file's (after `-config.expand-env` added lines). */
   originalLine?: (line: number) => number;
 }
@@ -60,7 +62,7 @@ export class ConfigNode {
         first.message.split('\n')[0] ?? 'invalid YAML',
       );
     }
-    const source: Source = { file, lines };
+    const source: Source = { file, lines, doc };
     if (options.originalLine) source.originalLine = options.originalLine;
     return new ConfigNode(source, doc.contents as Node | null, '', 1);
   }
@@ -142,7 +144,11 @@ export class ConfigNode {
     if (this.missing) return this.childNode(key, null);
     if (!isMap(this.node)) this.fail(`expected a mapping, got ${this.kind()}`);
     const pair = this.node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === key);
-    return this.childNode(key, (pair?.value as Node | undefined) ?? null, pair?.key as Node | undefined);
+    return this.childNode(
+      key,
+      this.deref((pair?.value as Node | undefined) ?? null),
+      pair?.key as Node | undefined,
+    );
   }
 
   /** The items of a sequence (empty when missing). */
@@ -150,7 +156,7 @@ export class ConfigNode {
     if (this.missing) return [];
     if (!isSeq(this.node)) this.fail(`expected a list, got ${this.kind()}`);
     return this.node.items.map(
-      (item, i) => new ConfigNode(this.source, item as Node, `${this.path}[${i}]`, this.line),
+      (item, i) => new ConfigNode(this.source, this.deref(item as Node), `${this.path}[${i}]`, this.line),
     );
   }
 
@@ -257,6 +263,12 @@ export class ConfigNode {
     const path = this.path ? `${this.path}.${key}` : key;
     const child = new ConfigNode(this.source, node, path, keyLine);
     return child;
+  }
+
+  /** An alias stands for its anchor's node (errors then point at the anchor). */
+  private deref(node: Node | null): Node | null {
+    if (!isAlias(node) || !this.source.doc) return node;
+    return (node.resolve(this.source.doc) as Node | undefined) ?? null;
   }
 
   private lineAt(offset: number): number {

@@ -110,3 +110,11 @@ describe('ConfigNode: helpers for the loader', () => {
     );
   });
 });
+
+describe('ConfigNode: anchors and aliases', () => {
+  it('reads an alias as the anchored node', () => {
+    const root = ConfigNode.parse('a: &labels {job: x}\nb: *labels\nc: [*labels]\n', 'x.yaml');
+    assert.deepEqual(root.get('b').stringMap(), { job: 'x' });
+    assert.deepEqual(root.get('c').list()[0]!.stringMap(), { job: 'x' });
+  });
+});
