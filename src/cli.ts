@@ -6,6 +6,7 @@
 import { Agent, type EntryConsumer } from './agent.js';
 import { ConfigError } from './config/reader.js';
 import type { Config } from './config/types.js';
+import { createDiscoverers } from './discovery/index.js';
 import { flagValue, type ParsedFlags, parseFlags, UsageError, usage } from './flags.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
