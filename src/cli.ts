@@ -97,14 +97,10 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   let agent: Agent;
   try {
     consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
-    agent = new Agent({
-      config,
-      logger,
-      metrics,
-      consumer,
-      readOnlyPositions: run.dryRun,
-      inspector: run.inspector,
-    });
+    agent = new Agent(
+      { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector },
+      createDiscoverers,
+    );
   } catch (e) {
     logger.error('failed to start', { err: e instanceof Error ? e.message : String(e) });
     return 1;
@@ -126,14 +122,10 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       await agent.stop(config.server.gracefulShutdownTimeoutMs);
       config = next;
       consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
-      agent = new Agent({
-        config,
-        logger,
-        metrics,
-        consumer,
-        readOnlyPositions: run.dryRun,
-        inspector: run.inspector,
-      });
+      agent = new Agent(
+        { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector },
+        createDiscoverers,
+      );
       await agent.start();
       logger.info('config reloaded', { file: config.file });
       return undefined;
