@@ -91,7 +91,7 @@ export function createMetrics(registry = new Registry()) {
     requestDuration: new Histogram({
       name: 'promtail_request_duration_seconds',
       help: 'Duration of send requests.',
-      labelNames: ['status_code', 'host', 'tenant'],
+      labelNames: ['status_code', 'host'],
       registers,
     }),
     batchRetries: new Counter({

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import zlib from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import snappy from 'snappyjs';
@@ -49,6 +50,8 @@ export interface ReceivedRequest {
   push: DecodedPush | undefined;
   error: string | undefined;
   status: number;
+  /** Common name of the client certificate, when the receiver asked for one (tls.requestCert). */
+  clientCertificateCN: string | undefined;
 }
 
 /** A flattened accepted entry. */
@@ -72,7 +75,13 @@ export type Responder = (req: ReceivedRequest) => Reply | undefined;
 
 export interface ReceiverOptions {
   /** Serve HTTPS with this key and certificate (PEM). */
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  tls?: {
+    key: string | Buffer;
+    cert: string | Buffer;
+    /** Ask for a client certificate and accept only those signed by `ca`. */
+    requestCert?: boolean;
+    ca?: string | Buffer;
+  };
   /** Port to listen on; 0 (default) picks a free one. Reuse a closed receiver's port to test reconnects. */
   port?: number;
   responder?: Responder;
@@ -84,6 +93,8 @@ export interface LokiReceiver {
   port: number;
   /** Every request answered, in order of arrival. */
   requests: ReceivedRequest[];
+  /** Requests whose body has arrived, answered or not yet (a delayed reply). */
+  arrived(): number;
   /** Requests answered with 2xx: what Loki would have stored. */
   pushes(): ReceivedRequest[];
   /** Every accepted entry, flattened, in order of arrival. */
@@ -112,7 +123,10 @@ export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<Lok
   events.setMaxListeners(0);
   let responder = opts.responder;
 
+  let arrived = 0;
+  const delayed = new Set<NodeJS.Timeout>();
   const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    arrived++;
     const path = (req.url ?? '/').split('?')[0]!;
     const tenantHeader = req.headers['x-scope-orgid'];
     const record: ReceivedRequest = {
@@ -125,6 +139,7 @@ export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<Lok
       push: undefined,
       error: undefined,
       status: 0,
+      clientCertificateCN: clientCN(req),
     };
     let reply: Reply;
     if (path !== pushPath) {
@@ -166,8 +181,14 @@ export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<Lok
       res.end(status === 204 ? undefined : reply.body);
       events.emit('request');
     };
-    if (reply.delayMs) setTimeout(finish, reply.delayMs);
-    else finish();
+    if (reply.delayMs) {
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
+        finish();
+      }, reply.delayMs);
+      delayed.add(timer);
+      events.emit('request');
+    } else finish();
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -176,7 +197,9 @@ export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<Lok
     req.on('end', () => handle(req, res, Buffer.concat(chunks)));
     req.on('error', () => {});
   };
-  const server = opts.tls ? https.createServer({ ...opts.tls }, listener) : http.createServer(listener);
+  const server = opts.tls
+    ? https.createServer({ ...opts.tls, rejectUnauthorized: opts.tls.requestCert ?? false }, listener)
+    : http.createServer(listener);
   // Keep-alive connections idle in a client's pool must not hold close() up.
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
@@ -192,6 +215,7 @@ export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<Lok
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}${pushPath}`,
     port,
     requests,
+    arrived: () => arrived,
     pushes: () => requests.filter((r) => r.status >= 200 && r.status < 300),
     entries: () => accepted,
     respond: (...replies) => {
@@ -233,11 +257,20 @@ export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<Lok
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of delayed) clearTimeout(t);
+        delayed.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
   return self;
+}
+
+function clientCN(req: IncomingMessage): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const cn = socket.getPeerCertificate()?.subject?.CN;
+  return Array.isArray(cn) ? cn[0] : cn || undefined;
 }
 
 function headerValue(v: string | string[] | undefined): string {

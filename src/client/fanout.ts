@@ -1,0 +1,45 @@
+// Sends every entry to every configured client (Promtail's `clients:` list). Each client keeps
+// its own queue and sends on its own, so a slow or unreachable Loki does not hold up a healthy
+// one; the agent reads the per-client queue sizes to decide when to stop reading.
+
+import type { Entry } from '../types.js';
+import type { LokiClient } from './client.js';
+
+export class ClientFanout {
+  constructor(readonly clients: readonly LokiClient[]) {
+    if (clients.length === 0) throw new Error('clients: at least one client is required');
+  }
+
+  /** Hands the entry to every client; its delivery is released once per client. */
+  send(entry: Entry): void {
+    const clients = this.clients;
+    if (clients.length > 1) entry.delivery?.retain(clients.length - 1);
+    for (let i = 0; i < clients.length; i++) clients[i]!.send(entry);
+  }
+
+  /** Bytes queued per client (by host), for backpressure and /metrics-style reporting. */
+  queuedBytesByClient(): { host: string; queuedBytes: number; queuedEntries: number }[] {
+    return this.clients.map((c) => ({
+      host: c.host,
+      queuedBytes: c.queuedBytes(),
+      queuedEntries: c.queuedEntries(),
+    }));
+  }
+
+  /** The fullest client's queued bytes: what a backpressure threshold compares against. */
+  maxQueuedBytes(): number {
+    let max = 0;
+    for (const c of this.clients) max = Math.max(max, c.queuedBytes());
+    return max;
+  }
+
+  /** Sends every open batch of every client; resolves when all are idle. */
+  async flush(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.flush()));
+  }
+
+  /** Stops every client in parallel within the same `timeoutMs` (see LokiClient.stop). */
+  async stop(timeoutMs = 0): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.stop(timeoutMs)));
+  }
+}
