@@ -3,13 +3,13 @@
 // `"a\tb"` from %q.
 
 /** A decimal digit string `d` (no leading or trailing zeros) with the decimal point after `dp` digits. */
-interface Digits {
+export interface Digits {
   d: string;
   dp: number;
 }
 
 /** The shortest digits that read back as x (x > 0), which Go and JS both choose the same way. */
-function shortestDigits(x: number): Digits {
+export function shortestDigits(x: number): Digits {
   if (x === 0) return { d: '', dp: 0 };
   const s = x.toExponential();
   const e = s.indexOf('e');
