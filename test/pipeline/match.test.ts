@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, type ConfigNode } from '../../src/config/reader.js';
+import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { StageContext } from '../../src/pipeline/stage.js';
-import { CountingDelivery, entry, harness, Recorder, run } from '../support/stage-harness.js';
+import { CountingDelivery, entry, harness, Recorder, run, samples } from '../support/stage-harness.js';
 
 const web = { app: 'web', env: 'prod' };
 const db = { app: 'db', env: 'dev' };
@@ -165,6 +166,39 @@ describe('match stage: keep', () => {
       ['zzz'],
     );
     assert.equal(h.logs.filter((l) => l.level === 'error').length, 1, 'logged once (rate-limited)');
+  });
+});
+
+describe('match stage in a pipeline', () => {
+  it('what nested stages pass on, now or on a timer, goes through the stages after match', async () => {
+    const h = harness();
+    const yaml = [
+      'pipeline_stages:',
+      '  - match:',
+      '      selector: \'{app="web"}\'',
+      '      stages:',
+      '        - multiline:',
+      '            firstline: "^\\\\["',
+      '            max_wait_time: 50ms',
+      '  - drop:',
+      '      expression: secret',
+    ].join('\n');
+    const out = new Recorder();
+    const pipeline = new Pipeline(ConfigNode.parse(yaml, 'test.yaml').get('pipeline_stages'), h.ctx, (e) =>
+      out.emit(e),
+    );
+    pipeline.process(entry('[1] a', { labels: web }));
+    pipeline.process(entry(' secret', { labels: web }));
+    pipeline.process(entry('[2] b', { labels: web }));
+    pipeline.process(entry('plain', { labels: db }));
+    pipeline.process(entry('secret db', { labels: db }));
+    assert.deepEqual(out.lines, ['plain']);
+    await out.waitForEmitted(2, 3000);
+    assert.deepEqual(out.lines, ['plain', '[2] b']);
+    assert.deepEqual(await samples(h.registry, 'logentry_dropped_lines_total'), [
+      'logentry_dropped_lines_total{reason="drop_stage"} 2',
+    ]);
+    pipeline.close();
   });
 });
 
