@@ -61,13 +61,12 @@ function commaOrPeriod(s: string, i: number): boolean {
 
 /** Go's leadingInt: the leading [0-9]* of s[from:to); undefined on overflow past 2^63. */
 function leadingInt(s: string, from: number, to: number): { value: number; end: number } | undefined {
-  let x = 0n;
   let i = from;
-  for (; i < to && isDigit(s, i); i++) {
-    x = x * 10n + BigInt(s.charCodeAt(i) - 48);
-    if (x > 1n << 63n) return undefined;
-  }
-  return { value: Number(x), end: i };
+  let x = 0;
+  while (i < to && isDigit(s, i)) x = x * 10 + s.charCodeAt(i++) - 48;
+  // Up to 15 digits are exact in a double; longer runs are checked against Go's int64 limit.
+  if (i - from > 15 && BigInt(s.slice(from, i)) > 1n << 63n) return undefined;
+  return { value: x, end: i };
 }
 
 /** Go's time.atoi over s[from:to): optional sign, then digits only (an empty number is 0). */
@@ -145,6 +144,44 @@ function quote(s: string): string {
 }
 
 /**
+ * Go's getnum at value[at]: one or two digits (exactly two when fixed). Returns BAD, or the
+ * number shifted left by 2 with the digits consumed in the low bits (no allocation per call).
+ */
+function getnum(value: string, at: number, fixed: boolean): number {
+  if (!isDigit(value, at)) return BAD;
+  if (!isDigit(value, at + 1)) return fixed ? BAD : ((value.charCodeAt(at) - 48) << 2) | 1;
+  return (((value.charCodeAt(at) - 48) * 10 + value.charCodeAt(at + 1) - 48) << 2) | 2;
+}
+
+/** Two digits at value[at], or BAD. */
+function twoDigits(value: string, at: number): number {
+  return isDigit(value, at) && isDigit(value, at + 1)
+    ? (value.charCodeAt(at) - 48) * 10 + value.charCodeAt(at + 1) - 48
+    : BAD;
+}
+
+/** Go's parseNanoseconds over value[at, at+nbytes): a separator, then digits; -2 when negative. */
+function nanos(value: string, at: number, nbytes: number): number {
+  if (!commaOrPeriod(value, at)) return BAD;
+  const digits = Math.min(nbytes, 10);
+  let ns = atoi(value, at + 1, at + digits);
+  if (ns === undefined) return BAD;
+  if (ns < 0) return -2;
+  for (let i = 0; i < 10 - digits; i++) ns *= 10;
+  return ns;
+}
+
+function parseFailure(value: string, layout: string, elem: string, at: number): TimeParseError {
+  return new TimeParseError(
+    `parsing time ${quote(value)} as ${quote(layout)}: cannot parse ${quote(value.slice(at))} as ${quote(elem)}`,
+  );
+}
+
+function rangeFailure(value: string, what: string): TimeParseError {
+  return new TimeParseError(`parsing time ${quote(value)}: ${what} out of range`);
+}
+
+/**
  * Parses `value` with a Go layout, as time.Parse (no options) or time.ParseInLocation
  * (`{ defaultZone: loc, local: loc }`). Returns a TimeParseError rather than throwing: a value
  * that does not match is an everyday event on the hot path.
@@ -158,13 +195,6 @@ export function parseTime(
   const defaultZone = options.defaultZone ?? UTC;
   const chunks = compiled.chunks;
   const n = value.length;
-  const fail = (elem: string, at: number) =>
-    new TimeParseError(
-      `parsing time ${quote(value)} as ${quote(compiled.layout)}: cannot parse ${quote(value.slice(at))} as ${quote(elem)}`,
-    );
-  const rangeFail = (what: string) =>
-    new TimeParseError(`parsing time ${quote(value)}: ${what} out of range`);
-
   let year = 0;
   let month = -1;
   let day = -1;
@@ -180,40 +210,18 @@ export function parseTime(
   let pmSet = false;
   let p = 0;
 
-  // Go's getnum: one or two digits (exactly two when fixed); BAD when there are none.
-  const getnum = (fixed: boolean): number => {
-    if (!isDigit(value, p)) return BAD;
-    if (!isDigit(value, p + 1)) {
-      if (fixed) return BAD;
-      return value.charCodeAt(p++) - 48;
-    }
-    const v = (value.charCodeAt(p) - 48) * 10 + value.charCodeAt(p + 1) - 48;
-    p += 2;
-    return v;
-  };
-  // Go's parseNanoseconds over value[p, p+nbytes): a separator, then digits.
-  const nanos = (nbytes: number): number => {
-    if (!commaOrPeriod(value, p)) return BAD;
-    const digits = Math.min(nbytes, 10);
-    let ns = atoi(value, p + 1, p + digits);
-    if (ns === undefined) return BAD;
-    if (ns < 0) return -2;
-    for (let i = 0; i < 10 - digits; i++) ns *= 10;
-    return ns;
-  };
-
   for (let k = 0; k < chunks.length; k++) {
     const chunk = chunks[k]!;
     // Literal text: a run of spaces in the layout matches any run of spaces in the value.
     const prefix = chunk.prefix;
     for (let i = 0; i < prefix.length; ) {
       if (prefix[i] === ' ') {
-        if (p < n && value[p] !== ' ') return fail(prefix, p);
+        if (p < n && value[p] !== ' ') return parseFailure(value, compiled.layout, prefix, p);
         while (i < prefix.length && prefix[i] === ' ') i++;
         while (p < n && value[p] === ' ') p++;
         continue;
       }
-      if (p >= n || value[p] !== prefix[i]) return fail(prefix, p);
+      if (p >= n || value[p] !== prefix[i]) return parseFailure(value, compiled.layout, prefix, p);
       i++;
       p++;
     }
@@ -262,7 +270,11 @@ export function parseTime(
       }
       case Std.NumMonth:
       case Std.ZeroMonth:
-        month = getnum(std === Std.ZeroMonth);
+        month = getnum(value, p, std === Std.ZeroMonth);
+        if (month !== BAD) {
+          p += month & 3;
+          month >>= 2;
+        }
         if (month === BAD) bad = true;
         else if (month <= 0 || month > 12) range = 'month';
         break;
@@ -278,7 +290,11 @@ export function parseTime(
       case Std.UnderDay:
       case Std.ZeroDay:
         if (std === Std.UnderDay && value[p] === ' ') p++;
-        day = getnum(std === Std.ZeroDay);
+        day = getnum(value, p, std === Std.ZeroDay);
+        if (day !== BAD) {
+          p += day & 3;
+          day >>= 2;
+        }
         if (day === BAD) bad = true;
         break;
       case Std.UnderYearDay:
@@ -295,25 +311,41 @@ export function parseTime(
         break;
       }
       case Std.Hour:
-        hour = getnum(false);
+        hour = getnum(value, p, false);
+        if (hour !== BAD) {
+          p += hour & 3;
+          hour >>= 2;
+        }
         if (hour === BAD) bad = true;
         else if (hour >= 24) range = 'hour';
         break;
       case Std.Hour12:
       case Std.ZeroHour12:
-        hour = getnum(std === Std.ZeroHour12);
+        hour = getnum(value, p, std === Std.ZeroHour12);
+        if (hour !== BAD) {
+          p += hour & 3;
+          hour >>= 2;
+        }
         if (hour === BAD) bad = true;
         else if (hour > 12) range = 'hour';
         break;
       case Std.Minute:
       case Std.ZeroMinute:
-        min = getnum(std === Std.ZeroMinute);
+        min = getnum(value, p, std === Std.ZeroMinute);
+        if (min !== BAD) {
+          p += min & 3;
+          min >>= 2;
+        }
         if (min === BAD) bad = true;
         else if (min >= 60) range = 'minute';
         break;
       case Std.Second:
       case Std.ZeroSecond: {
-        sec = getnum(std === Std.ZeroSecond);
+        sec = getnum(value, p, std === Std.ZeroSecond);
+        if (sec !== BAD) {
+          p += sec & 3;
+          sec >>= 2;
+        }
         if (sec === BAD) {
           bad = true;
           break;
@@ -328,7 +360,7 @@ export function parseTime(
           if (next === Std.FracSecond0 || next === Std.FracSecond9) break;
           let end = p + 2;
           while (end < n && isDigit(value, end)) end++;
-          const ns = nanos(end - p);
+          const ns = nanos(value, p, end - p);
           if (ns === BAD) bad = true;
           else if (ns === -2) range = 'fractional second';
           else nsec = ns;
@@ -417,14 +449,10 @@ export function parseTime(
           mFixed = true;
           width = 5;
         }
-        const two = (at: number) =>
-          isDigit(value, at) && isDigit(value, at + 1)
-            ? (value.charCodeAt(at) - 48) * 10 + value.charCodeAt(at + 1) - 48
-            : BAD;
         const sign = value[p];
-        const hr = two(h);
-        const mm = mFixed ? two(m) : 0;
-        const ss = sFixed ? two(s) : 0;
+        const hr = twoDigits(value, h);
+        const mm = mFixed ? twoDigits(value, m) : 0;
+        const ss = sFixed ? twoDigits(value, s) : 0;
         p += width;
         if (hr === BAD || mm === BAD || ss === BAD) {
           bad = true;
@@ -460,7 +488,7 @@ export function parseTime(
           bad = true;
           break;
         }
-        const ns = nanos(ndigit);
+        const ns = nanos(value, p, ndigit);
         p += ndigit;
         if (ns === BAD) bad = true;
         else if (ns === -2) range = 'fractional second';
@@ -471,7 +499,7 @@ export function parseTime(
         if (n - p < 2 || !commaOrPeriod(value, p) || !isDigit(value, p + 1)) break;
         let i = 0;
         while (p + i + 1 < n && isDigit(value, p + i + 1)) i++;
-        const ns = nanos(1 + i);
+        const ns = nanos(value, p, 1 + i);
         p += 1 + i;
         if (ns === BAD) bad = true;
         else if (ns === -2) range = 'fractional second';
@@ -479,8 +507,8 @@ export function parseTime(
         break;
       }
     }
-    if (range) return rangeFail(range);
-    if (bad) return fail(chunk.text, hold);
+    if (range) return rangeFailure(value, range);
+    if (bad) return parseFailure(value, compiled.layout, chunk.text, hold);
   }
 
   if (pmSet && hour < 12) hour += 12;
@@ -587,11 +615,15 @@ export function wallClock(unixNanos: bigint, zone: Zone): WallClock {
   const rem = local - days * secondsPerDay;
   const date = civilFromDays(days);
   return {
-    ...date,
+    year: date.year,
+    month: date.month,
+    day: date.day,
     hour: Math.floor(rem / 3600),
     minute: Math.floor((rem % 3600) / 60),
     second: rem % 60,
     nanosecond,
+    yday: date.yday,
+    weekday: date.weekday,
     offset,
   };
 }
@@ -599,13 +631,20 @@ export function wallClock(unixNanos: bigint, zone: Zone): WallClock {
 /**
  * Go's Time.AddDate(years, months, days) on a parsed time: the wall clock in the time's zone
  * moves by calendar units (Feb 29 plus a year is Mar 1) and is resolved again in that zone.
+ * `wall` is the time's wall clock when the caller has it already.
  */
-export function addDate(time: ParsedTime, years: number, months: number, days: number): ParsedTime {
-  const w = wallClock(time.unixNanos, time.zone);
-  const wall =
+export function addDate(
+  time: ParsedTime,
+  years: number,
+  months: number,
+  days: number,
+  wall?: WallClock,
+): ParsedTime {
+  const w = wall ?? wallClock(time.unixNanos, time.zone);
+  const local =
     daysFromCivil(w.year + years, w.month + months, w.day + days) * secondsPerDay +
     w.hour * 3600 +
     w.minute * 60 +
     w.second;
-  return result(wallToUnix(wall, time.zone), w.nanosecond, time.zone);
+  return result(wallToUnix(local, time.zone), w.nanosecond, time.zone);
 }

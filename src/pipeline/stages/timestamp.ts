@@ -130,7 +130,7 @@ function withCurrentYear(t: ParsedTime, value: string, now: Date): bigint | stri
   let year = now.getFullYear();
   if (w.month === 12 && nowMonth === 1) year--;
   else if (w.month === 1 && nowMonth === 12) year++;
-  return addDate(t, year, 0, 0).unixNanos;
+  return addDate(t, year, 0, 0, w).unixNanos;
 }
 
 /** A small LRU of the last good timestamp per stream, as Promtail's (golang-lru) cache. */
