@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
+import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { silentLogger } from '../../src/log.js';
+import { createStageContext, Pipeline } from '../../src/pipeline/pipeline.js';
 import { packJsonString } from '../../src/pipeline/stages/pack.js';
-import { type LabelSet, nowNanos } from '../../src/types.js';
+import { type Entry, type LabelSet, nowNanos } from '../../src/types.js';
 import { entry, harness, run } from '../support/stage-harness.js';
 
 const build = (yaml: string) => harness().build(yaml, 'pack');
@@ -151,5 +153,42 @@ describe('pack stage: labels and timestamp', () => {
     assert.equal(b.line, '{"container":"bar","pod":"foo-vvsdded","_entry":"second"}');
     assert.deepEqual(a.labels, { namespace: 'dev' });
     assert.deepEqual(b.labels, { namespace: 'dev' });
+  });
+});
+
+describe('pack and the other label stages through a Pipeline', () => {
+  it('output, decolorize, timestamp, static_labels, structured_metadata, tenant, pack, labeldrop', () => {
+    const yaml = [
+      'pipeline_stages:',
+      '  - output: {source: msg}',
+      '  - decolorize:',
+      '  - timestamp: {source: ts, format: RFC3339Nano}',
+      '  - static_labels: {cluster: c1}',
+      '  - non_indexed_labels: {pod_uid:}',
+      '  - tenant: {label: namespace}',
+      '  - pack: {labels: [cluster], ingest_timestamp: false}',
+      '  - labeldrop: [job]',
+      '',
+    ].join('\n');
+    const list = ConfigNode.parse(yaml, 'test.yaml').get('pipeline_stages');
+    const got: Entry[] = [];
+    const pipeline = new Pipeline(list, createStageContext('test', silentLogger, harness().metrics), (e) =>
+      got.push(e),
+    );
+    const labels = Object.freeze({ job: 'j', namespace: 'dev', pod_uid: 'b39' });
+    pipeline.process({
+      labels,
+      timestamp: 1n,
+      line: 'raw',
+      extracted: { msg: '\u001b[31mhi\u001b[0m', ts: '2019-10-01T01:02:03.400000001Z' },
+    });
+    assert.equal(got.length, 1);
+    const e = got[0]!;
+    assert.equal(e.line, '{"cluster":"c1","_entry":"hi"}');
+    assert.deepEqual(e.labels, { namespace: 'dev', __tenant_id__: 'dev' });
+    assert.deepEqual(e.structuredMetadata, { pod_uid: 'b39' });
+    assert.equal(e.timestamp, 1569891723400000001n);
+    assert.deepEqual(labels, { job: 'j', namespace: 'dev', pod_uid: 'b39' });
+    pipeline.close();
   });
 });
