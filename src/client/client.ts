@@ -365,7 +365,11 @@ export class LokiClient {
     if (this.credentials !== undefined) {
       headers = { ...headers, authorization: await this.credentials.authorization() };
     }
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.timeoutMs)]);
+    // timeout 0 means none, as for Go's http.Client.
+    const signal =
+      this.cfg.timeoutMs > 0
+        ? AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.timeoutMs)])
+        : this.abort.signal;
     try {
       const res = await request(this.url, {
         method: 'POST',

@@ -114,10 +114,21 @@ function wellFormed(s: string): string {
  */
 export function encodePushRequest(streams: readonly PushStream[]): Buffer {
   let slots = 0;
-  for (const s of streams) slots += 1 + s.entries.length * 2;
+  let count = 0;
+  for (const s of streams) {
+    slots += 1 + s.entries.length * 2;
+    count += s.entries.length;
+  }
   if (sizes.length < slots) sizes = new Int32Array(slots * 2);
+  if (seconds.length < count) {
+    seconds = new Float64Array(count * 2);
+    nanos = new Int32Array(count * 2);
+  }
   const sz = sizes;
+  const secs = seconds;
+  const ns = nanos;
   let n = 0;
+  let k = 0;
   let total = 0;
   for (const s of streams) {
     const streamSlot = n++;
@@ -126,7 +137,18 @@ export function encodePushRequest(streams: readonly PushStream[]): Buffer {
     for (const e of s.entries) {
       const lineLen = e.line.length === 0 ? 0 : Buffer.byteLength(e.line);
       sz[n++] = lineLen;
-      let size = 2 + timestampSize(e.timestamp) + (lineLen === 0 ? 0 : 1 + varintSize(lineLen) + lineLen);
+      // Timestamp split as Go's timestamppb does: nanos in [0, 1e9), seconds floored.
+      const ts = e.timestamp;
+      const whole = ts / 1_000_000_000n;
+      let sec = Number(whole);
+      let nano = Number(ts - whole * 1_000_000_000n);
+      if (nano < 0) {
+        nano += 1_000_000_000;
+        sec -= 1;
+      }
+      secs[k] = sec;
+      ns[k++] = nano;
+      let size = 2 + timestampBody(sec, nano) + (lineLen === 0 ? 0 : 1 + varintSize(lineLen) + lineLen);
       const sm = e.structuredMetadata;
       if (sm !== undefined) {
         for (const name in sm) {
@@ -141,9 +163,10 @@ export function encodePushRequest(streams: readonly PushStream[]): Buffer {
     total += 1 + varintSize(streamSize) + streamSize;
   }
 
-  const buf = Buffer.allocUnsafe(total);
+  const buf = Buffer.allocUnsafe(total) as FastBuffer;
   let p = 0;
   n = 0;
+  k = 0;
   for (const s of streams) {
     buf[p++] = 0x0a;
     p = writeVarint(buf, p, sz[n++]!);
@@ -152,7 +175,8 @@ export function encodePushRequest(streams: readonly PushStream[]): Buffer {
       const lineLen = sz[n++]!;
       buf[p++] = 0x12;
       p = writeVarint(buf, p, sz[n++]!);
-      p = writeTimestamp(buf, p, e.timestamp);
+      p = writeTimestamp(buf, p, secs[k]!, ns[k]!);
+      k++;
       if (lineLen !== 0) p = writeString(buf, p, 0x12, e.line, lineLen);
       const sm = e.structuredMetadata;
       if (sm !== undefined) {
@@ -172,9 +196,17 @@ export function encodePushRequest(streams: readonly PushStream[]): Buffer {
   return buf;
 }
 
-// Per-entry line lengths and message sizes between the two passes, reused across batches.
-let sizes = new Int32Array(4096);
+/** Node's Buffer has utf8Write (undocumented, what Buffer#write calls); skipping the wrapper's checks pays on short lines. */
+interface FastBuffer extends Buffer {
+  utf8Write(s: string, offset: number, length: number): number;
+}
 
+// Per-entry line lengths, message sizes and timestamps between the two passes, reused across batches.
+let sizes = new Int32Array(4096);
+let seconds = new Float64Array(2048);
+let nanos = new Int32Array(2048);
+
+/** Size of a varint below 2^32. */
 function varintSize(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
@@ -197,49 +229,33 @@ function pairSize(name: string, value: string): number {
   return pairBody(Buffer.byteLength(name)) + pairBody(Buffer.byteLength(value));
 }
 
-// Timestamp split as Go's timestamppb does: nanos in [0, 1e9), seconds floored.
-let tsSeconds = 0;
-let tsNanos = 0;
-function splitTimestamp(ts: bigint): void {
-  const seconds = ts / 1_000_000_000n;
-  let nanos = Number(ts - seconds * 1_000_000_000n);
-  let sec = Number(seconds);
-  if (nanos < 0) {
-    nanos += 1_000_000_000;
-    sec -= 1;
-  }
-  tsSeconds = sec;
-  tsNanos = nanos;
+/**
+ * Body size of the Timestamp message (seconds as int64: negatives take 10 bytes). At most 17
+ * bytes, so its length prefix is one byte (counted with the tag in the caller's 2).
+ */
+function timestampBody(sec: number, nano: number): number {
+  const secSize =
+    sec === 0 ? 0 : sec < 0 ? 11 : 1 + (sec <= 0xffffffff ? varintSize(sec) : varintSize64(sec));
+  return secSize + (nano === 0 ? 0 : 1 + varintSize(nano));
 }
 
-/** Body size of the Timestamp message (seconds as int64: negatives take 10 bytes). */
-function timestampBody(): number {
-  const secSize = tsSeconds === 0 ? 0 : tsSeconds < 0 ? 11 : 1 + varintSize64(tsSeconds);
-  return secSize + (tsNanos === 0 ? 0 : 1 + varintSize(tsNanos));
-}
-
-function timestampSize(ts: bigint): number {
-  splitTimestamp(ts);
-  // The body is at most 16 bytes, so its length prefix is one byte (counted in the caller's 2).
-  return timestampBody();
-}
-
-function writeTimestamp(buf: Buffer, p: number, ts: bigint): number {
-  splitTimestamp(ts);
+function writeTimestamp(buf: Buffer, p: number, sec: number, nano: number): number {
   buf[p++] = 0x0a;
-  buf[p++] = timestampBody();
-  if (tsSeconds !== 0) {
+  buf[p++] = timestampBody(sec, nano);
+  if (sec !== 0) {
     buf[p++] = 0x08;
-    if (tsSeconds < 0) {
+    if (sec < 0) {
       // Two's complement over 64 bits, as protobuf writes a negative int64.
-      let v = BigInt.asUintN(64, BigInt(tsSeconds));
+      let v = BigInt.asUintN(64, BigInt(sec));
       while (v >= 0x80n) {
         buf[p++] = Number(v & 0x7fn) | 0x80;
         v >>= 7n;
       }
       buf[p++] = Number(v);
+    } else if (sec <= 0xffffffff) {
+      p = writeVarint(buf, p, sec);
     } else {
-      let v = tsSeconds;
+      let v = sec;
       while (v >= 0x80) {
         buf[p++] = (v % 0x80) | 0x80;
         v = Math.floor(v / 0x80);
@@ -247,9 +263,9 @@ function writeTimestamp(buf: Buffer, p: number, ts: bigint): number {
       buf[p++] = v;
     }
   }
-  if (tsNanos !== 0) {
+  if (nano !== 0) {
     buf[p++] = 0x10;
-    p = writeVarint(buf, p, tsNanos);
+    p = writeVarint(buf, p, nano);
   }
   return p;
 }
@@ -264,10 +280,10 @@ function writeVarint(buf: Buffer, p: number, v: number): number {
 }
 
 /** Writes tag, length and UTF-8 bytes; Buffer writes a lone surrogate as U+FFFD, as Go would. */
-function writeString(buf: Buffer, p: number, tag: number, s: string, len: number): number {
+function writeString(buf: FastBuffer, p: number, tag: number, s: string, len: number): number {
   buf[p++] = tag;
   p = writeVarint(buf, p, len);
-  return p + buf.write(s, p, len, 'utf8');
+  return p + buf.utf8Write(s, p, len);
 }
 
 /**

@@ -6,7 +6,7 @@ import { afterEach, describe, test } from 'node:test';
 import { LokiClient } from '../../src/client/client.js';
 import type { Metrics } from '../../src/metrics.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
-import { captureLogger, clientConfig, entry, metric, newMetrics, until } from './helpers.js';
+import { captureLogger, clientConfig, entry, metric, newMetrics, startProxy, until } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -356,6 +356,26 @@ describe('request headers and auth', () => {
     assert.throws(
       () => new LokiClient({ config: clientConfig('not a url'), metrics: newMetrics(), version: 't' }),
       /clients: url "not a url" is not a valid URL/,
+    );
+  });
+});
+
+describe('proxy_url', () => {
+  test('an http target goes through the proxy as an absolute-form request', async () => {
+    const rx = await receiver();
+    const proxy = await startProxy();
+    cleanups.push(() => proxy.close());
+    const c = client({
+      config: clientConfig(rx.url, { proxyUrl: proxy.url }),
+      metrics: newMetrics(),
+      version: 't',
+    });
+    c.send(entry({ job: 'p' }, 'via proxy'));
+    await c.flush();
+    assert.deepEqual(proxy.seen, [`POST ${rx.url}`]);
+    assert.deepEqual(
+      rx.entries().map((e) => e.line),
+      ['via proxy'],
     );
   });
 });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { LokiClient } from '../../src/client/client.js';
 import type { TlsConfig } from '../../src/config/types.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
-import { captureLogger, clientConfig, entry, metric, newMetrics } from './helpers.js';
+import { captureLogger, clientConfig, entry, metric, newMetrics, startProxy } from './helpers.js';
 
 function hasOpenssl(): boolean {
   try {
@@ -139,6 +139,28 @@ describe('TLS', { skip: hasOpenssl() ? false : 'openssl is not installed' }, () 
       unnamed.lines.some((l) => /altnames|IP: 127\.0\.0\.1/i.test(l)),
       unnamed.lines.join(''),
     );
+  });
+
+  test('proxy_url: an https target is tunnelled with CONNECT, TLS end to end', async () => {
+    const rx = await https(ipCert);
+    const proxy = await startProxy();
+    try {
+      const c = new LokiClient({
+        config: clientConfig(rx.url, {
+          proxyUrl: proxy.url,
+          tls: { caFile: ipCert.cert, insecureSkipVerify: false },
+        }),
+        metrics: newMetrics(),
+        version: 't',
+      });
+      c.send(entry({ job: 'p' }, 'tunnelled'));
+      await c.flush();
+      await c.stop(0);
+      assert.deepEqual(proxy.seen, [`CONNECT 127.0.0.1:${rx.port}`]);
+      assert.equal(rx.entries().at(-1)?.line, 'tunnelled');
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('cert_file and key_file present a client certificate', async () => {
