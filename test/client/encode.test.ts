@@ -184,7 +184,34 @@ describe('test receiver decoding', () => {
     assert.equal(got[0]!.labelsString, '{b="x\\"y", job="json"}');
   });
 
+  test('protobuf with Content-Encoding gzip (and a harmless "snappy") is accepted', async () => {
+    const body = compress(encodePushRequest([{ labels: '{job="gz"}', entries: [entry(7n, 'zipped')] }]));
+    const gz = await post(gzipSync(body), {
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'gzip',
+    });
+    assert.equal(gz.status, 204);
+    const sn = await post(body, { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' });
+    assert.equal(sn.status, 204);
+    assert.deepEqual(
+      rx
+        .entries()
+        .slice(-2)
+        .map((e) => [e.line, e.timestamp]),
+      [
+        ['zipped', 7n],
+        ['zipped', 7n],
+      ],
+    );
+  });
+
   const bad: [string, Buffer | string, Record<string, string>, RegExp][] = [
+    [
+      'unsupported Content-Encoding',
+      'x',
+      { 'content-type': 'application/json', 'content-encoding': 'br' },
+      /Content-Encoding "br" not supported/,
+    ],
     ['not snappy', Buffer.from('hello'), { 'content-type': 'application/x-protobuf' }, /snappy/],
     [
       'unparsable labels',

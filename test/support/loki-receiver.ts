@@ -278,24 +278,31 @@ function headerValue(v: string | string[] | undefined): string {
 }
 
 /**
- * Decodes a push body as Loki does: `application/json` (optionally gzip/deflate encoded) as
- * JSON, anything else as snappy-block-compressed protobuf. Throws with Loki-like messages on
- * bad bodies and on streams whose labels do not parse or are empty.
+ * Decodes a push body as Loki does: a Content-Encoding of gzip or deflate is undone first
+ * (snappy or none: as is; anything else is refused), then `application/json` is read as JSON
+ * and anything else as snappy-block-compressed protobuf. Throws with Loki-like messages on bad
+ * bodies and on streams whose labels do not parse or are empty.
  */
 export function decodePushRequest(body: Buffer, contentType: string, contentEncoding = ''): DecodedPush {
-  const type = contentType.split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/json') {
-    const enc = contentEncoding.trim().toLowerCase();
-    const raw = enc === 'gzip' ? zlib.gunzipSync(body) : enc === 'deflate' ? zlib.inflateSync(body) : body;
-    return decodeJsonPush(raw.toString('utf8'));
-  }
+  const enc = contentEncoding.trim().toLowerCase();
   let raw: Buffer;
   try {
-    raw = snappy.uncompress(body);
+    if (enc === 'gzip') raw = zlib.gunzipSync(body);
+    else if (enc === 'deflate') raw = zlib.inflateRawSync(body);
+    else if (enc === '' || enc === 'snappy') raw = body;
+    else throw new Error(`Content-Encoding "${contentEncoding}" not supported`);
+  } catch (err) {
+    throw new Error(`decoding body: ${(err as Error).message}`);
+  }
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json') return decodeJsonPush(raw.toString('utf8'));
+  let proto: Buffer;
+  try {
+    proto = snappy.uncompress(raw);
   } catch (err) {
     throw new Error(`snappy decode error: ${(err as Error).message}`);
   }
-  return decodeProtoPush(raw);
+  return decodeProtoPush(proto);
 }
 
 function decodeJsonPush(text: string): DecodedPush {
