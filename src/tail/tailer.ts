@@ -192,7 +192,6 @@ export class Tailer {
       this.draining = true;
       this.drainDeadline = Date.now() + graceMs;
       this.drainTimer = setTimeout(() => this.wake(), Math.max(0, graceMs));
-      this.drainTimer.unref();
       this.wake();
     }
     return this.done;
@@ -337,10 +336,12 @@ export class Tailer {
     const buf = this.buf;
     const off = this.filled;
     const fd = this.current!.fd;
+    // Near the budget's limit, read only what it still allows (a page at least): many tailers
+    // reading whole chunks at once would overshoot it by chunkSize each.
+    const room = Math.max(4096, this.budget.limit - this.budget.bytes);
+    const len = Math.min(buf.length - off, room);
     return new Promise((resolve, reject) => {
-      fs.read(fd, buf, off, buf.length - off, this.bufBase + off, (err, n) =>
-        err ? reject(err) : resolve(n),
-      );
+      fs.read(fd, buf, off, len, this.bufBase + off, (err, n) => (err ? reject(err) : resolve(n)));
     });
   }
 
@@ -493,7 +494,6 @@ export class Tailer {
         () => this.schedulePoll(),
       );
     }, this.minPollMs);
-    this.pollTimer.unref();
   }
 
   private waitForChange(ms: number): Promise<void> {
