@@ -187,7 +187,10 @@ export class LokiClient {
     return this.queuedCount;
   }
 
-  /** Sends every open batch now; resolves when nothing is queued or in flight. */
+  /**
+   * Sends every open batch now; resolves when nothing is queued or in flight. With max_retries 0
+   * and Loki down that is never: use stop() for a bounded wait.
+   */
   flush(): Promise<void> {
     for (const batch of [...this.open.values()]) this.closeBatch(batch);
     return this.whenIdle();
@@ -234,6 +237,12 @@ export class LokiClient {
       if (name.startsWith('__')) continue;
       kept[name] = merged[name]!;
       any = true;
+    }
+    if (!any) {
+      // Once per label set: its entries are dropped, counted in promtail_dropped_entries_total.
+      this.log.warn('dropping entries without labels: Loki rejects streams with no labels', {
+        labels: formatLabels(labels),
+      });
     }
     return { tenant, labels: any ? formatLabels(kept) : undefined };
   }
