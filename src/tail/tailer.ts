@@ -89,6 +89,8 @@ export class Tailer {
   private stopping = false;
   private draining = false;
   private drainDeadline = 0;
+  /** Set by the drain timer itself: timers may fire a little before Date.now() reaches the deadline. */
+  private drainExpired = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private watcher: fs.FSWatcher | undefined;
   private watchFailed = false;
@@ -191,7 +193,13 @@ export class Tailer {
     if (!this.draining) {
       this.draining = true;
       this.drainDeadline = Date.now() + graceMs;
-      this.drainTimer = setTimeout(() => this.wake(), Math.max(0, graceMs));
+      this.drainTimer = setTimeout(
+        () => {
+          this.drainExpired = true;
+          this.wake();
+        },
+        Math.max(0, graceMs),
+      );
       this.wake();
     }
     return this.done;
@@ -226,7 +234,7 @@ export class Tailer {
     try {
       for (;;) {
         if (this.stopping) return { reason: 'stopped' };
-        if (this.draining && Date.now() >= this.drainDeadline) return { reason: 'drained' };
+        if (this.drainExpired) return { reason: 'drained' };
         if (this.budget.full) {
           await this.waitForRoom();
           continue;
@@ -510,7 +518,7 @@ export class Tailer {
   }
 
   private waitForRoom(): Promise<void> {
-    if (this.stopping || (this.draining && Date.now() >= this.drainDeadline)) return Promise.resolve();
+    if (this.stopping || this.drainExpired) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         if (this.interrupt === done) this.interrupt = undefined;
