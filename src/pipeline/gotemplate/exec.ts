@@ -153,7 +153,7 @@ class State {
         return;
       }
       case 'range':
-        this.walkRange(dot, node.pipe, node.list, node.elseList, node);
+        this.walkRange(dot, node.pipe, node.list, node.elseList);
         return;
       case 'break':
         throw BREAK;
@@ -167,13 +167,7 @@ class State {
     }
   }
 
-  private walkRange(
-    dot: GoValue,
-    pipe: PipeNode,
-    list: ListNode,
-    elseList: ListNode | null,
-    node: Node,
-  ): void {
+  private walkRange(dot: GoValue, pipe: PipeNode, list: ListNode, elseList: ListNode | null): void {
     const mark = this.vars.length;
     const val = this.evalPipeline(dot, pipe);
     const bodyMark = this.vars.length;
@@ -213,7 +207,6 @@ class State {
         }
       } else if (k === 'int') {
         if (decl.length > 1) {
-          this.node = node;
           this.errorf(`can't use ${formatV(val)} to iterate over more than one variable`);
         }
         const n = val as bigint;
@@ -222,7 +215,6 @@ class State {
           one(i, i);
         }
       } else if (k !== 'invalid' && k !== 'nil') {
-        this.node = node;
         this.errorf(`range can't iterate over ${formatV(val)}`);
       }
     } catch (e) {
@@ -248,7 +240,7 @@ class State {
     this.node = pipe;
     let value: Final = MISSING;
     for (const cmd of pipe.cmds) {
-      value = this.evalCommand(dot, cmd.args, value);
+      value = this.evalCommand(dot, cmd, value);
       // Go digs into an interface{} result: a nil one becomes the invalid value (`<no value>`).
       if (value === null) value = undefined;
     }
@@ -265,7 +257,8 @@ class State {
       this.errorf(`can't give argument to non-function ${nodeString(args[0]!)}`);
   }
 
-  private evalCommand(dot: GoValue, args: Node[], final: Final): GoValue {
+  private evalCommand(dot: GoValue, cmd: Node & { kind: 'command' }, final: Final): GoValue {
+    const args = cmd.args;
     const first = args[0]!;
     switch (first.kind) {
       case 'field':
@@ -274,7 +267,7 @@ class State {
       case 'chain':
         return this.evalChain(dot, first, args, final);
       case 'identifier':
-        return this.evalFunction(dot, first.ident, first, args, final);
+        return this.evalFunction(dot, first, cmd, args, final);
       case 'pipe':
         this.notAFunction(args, final);
         return this.evalPipeline(dot, first);
@@ -333,11 +326,19 @@ class State {
     final: Final,
   ): GoValue {
     const n = ident.length;
-    for (let i = 0; i < n - 1; i++) receiver = this.evalField(ident[i]!, node, [], MISSING, receiver);
-    return this.evalField(ident[n - 1]!, node, args, final, receiver);
+    for (let i = 0; i < n - 1; i++) receiver = this.evalField(ident[i]!, node, [], MISSING, receiver, i > 0);
+    return this.evalField(ident[n - 1]!, node, args, final, receiver, n > 1);
   }
 
-  private evalField(fieldName: string, node: Node, args: Node[], final: Final, receiver: GoValue): GoValue {
+  /** `fromField`: the receiver came out of a map, so Go names its type interface {}. */
+  private evalField(
+    fieldName: string,
+    node: Node,
+    args: Node[],
+    final: Final,
+    receiver: GoValue,
+    fromField: boolean,
+  ): GoValue {
     if (receiver === undefined) return undefined;
     if (isGoMap(receiver)) {
       if (args.length > 1 || final !== MISSING) {
@@ -348,14 +349,24 @@ class State {
     }
     this.node = node;
     if (receiver === null) this.errorf(`nil pointer evaluating interface {}.${fieldName}`);
-    return this.errorf(`can't evaluate field ${fieldName} in type ${typeName(receiver)}`);
+    return this.errorf(
+      `can't evaluate field ${fieldName} in type ${fromField ? 'interface {}' : typeName(receiver)}`,
+    );
   }
 
-  private evalFunction(dot: GoValue, name: string, node: Node, args: Node[], final: Final): GoValue {
-    this.node = node;
+  /** `callNode` is what Go names when the call itself fails (the whole command). */
+  private evalFunction(
+    dot: GoValue,
+    ident: Node & { kind: 'identifier' },
+    callNode: Node,
+    args: Node[],
+    final: Final,
+  ): GoValue {
+    const name = ident.ident;
+    this.node = ident;
     const fn = this.ctx.funcs.get(name);
     if (!fn) this.errorf(`${JSON.stringify(name)} is not a defined function`);
-    return this.evalCall(dot, fn, node, name, args, final);
+    return this.evalCall(dot, fn, callNode, name, args, final);
   }
 
   private evalCall(
@@ -457,7 +468,7 @@ class State {
       case 'pipe':
         return this.validateType(this.evalPipeline(dot, n), typ);
       case 'identifier':
-        return this.validateType(this.evalFunction(dot, n.ident, n, [], MISSING), typ);
+        return this.validateType(this.evalFunction(dot, n, n, [], MISSING), typ);
       case 'chain':
         return this.validateType(this.evalChain(dot, n, [], MISSING), typ);
     }

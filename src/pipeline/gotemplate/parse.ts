@@ -669,7 +669,8 @@ class Parser {
     }
     const f = parseGoFloat(text);
     if (f !== undefined) {
-      if (!/[.eEpP]/.test(text.replace(/^[+-]?0[xX]/, ''))) this.errorf(`integer overflow: ${text}`);
+      if (!/[.eEpP]/.test(text.replace(/^[+-]?0[xX]/, '')))
+        this.errorf(`integer overflow: ${JSON.stringify(text)}`);
       n.isFloat = true;
       n.float = f;
       if (Number.isInteger(f) && Math.abs(f) < 2 ** 63) {
