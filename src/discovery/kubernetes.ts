@@ -535,6 +535,8 @@ class Reflector {
       },
       finished,
     );
+    // stop() may have come while the request was on its way.
+    if (this.stopped) controller.abort();
     if (!controller.signal.aborted) {
       this.succeeded();
       this.watches.add(controller);
