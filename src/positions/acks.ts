@@ -80,6 +80,7 @@ class PendingEntry implements LineDelivery {
     readonly start: number,
     readonly end: number,
     readonly generation: number,
+    readonly bytes: number,
   ) {}
 
   retain(count = 1): void {
@@ -110,7 +111,6 @@ export class FileAcks {
   private generationStart: number;
   /** End of the last entry handed out in the current generation. */
   private lastEnd: number;
-  private written: number | undefined;
   /** Set when the file is gone or a newer tracker took the path: releases no longer write. */
   private detached = false;
   private closing = false;
@@ -131,18 +131,20 @@ export class FileAcks {
     const previous = byPath.get(path);
     if (previous) previous.detached = true;
     byPath.set(path, this);
-    this.written = sink.get(path);
     this.publish(offset);
   }
 
-  /** Hands out the entry for bytes [start, end) of the current file. */
-  track(start: number, end: number): LineDelivery {
-    const e = new PendingEntry(this, start, end, this.generation);
+  /**
+   * Hands out the entry for bytes [start, end) of the current file. `bytes` is what it weighs in
+   * the budget when positions are not byte offsets (compressed files count lines).
+   */
+  track(start: number, end: number, bytes = end - start): LineDelivery {
+    const e = new PendingEntry(this, start, end, this.generation, bytes);
     if (this.count === this.ring.length) this.grow();
     this.ring[(this.head + this.count) & (this.ring.length - 1)] = e;
     this.count++;
     this.lastEnd = end;
-    this.budget.add(end - start);
+    this.budget.add(bytes);
     return e;
   }
 
@@ -186,7 +188,7 @@ export class FileAcks {
 
   /** @internal Called by an entry when its last holder released it. */
   settle(e: PendingEntry): void {
-    this.budget.sub(e.end - e.start);
+    this.budget.sub(e.bytes);
     if (this.ring[this.head] !== e) return; // an out-of-order release: the position waits for the oldest
     const ring = this.ring;
     const mask = ring.length - 1;
@@ -206,9 +208,9 @@ export class FileAcks {
   }
 
   private publish(offset: number): void {
-    if (offset === this.written || this.detached) return;
-    this.written = offset;
-    this.sink.set(this.path, offset);
+    // No cached "last written" value: the store may have dropped the entry meanwhile (its cleanup
+    // of missing files during a rotation), and set() of an unchanged value costs a map lookup.
+    if (!this.detached) this.sink.set(this.path, offset);
   }
 
   private grow(): void {
