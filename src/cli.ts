@@ -18,6 +18,11 @@ import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
 
 /** Exit codes: 0 ok, 1 config or runtime error, 2 usage error. */
 async function main(argv: string[]): Promise<number> {
+  const sub = argv[0];
+  if (sub === 'targets' || sub === 'pipeline' || sub === 'test') {
+    const { runSubcommand } = await import('./dryrun/index.js');
+    return runSubcommand(sub, argv.slice(1));
+  }
   let flags: ParsedFlags;
   try {
     flags = parseFlags(argv);
