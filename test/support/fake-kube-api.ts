@@ -126,8 +126,13 @@ export class FakeKubeApi {
   private constructor(
     private readonly server: Server,
     readonly url: string,
-    private readonly options: FakeKubeApiOptions,
+    private options: FakeKubeApiOptions,
   ) {}
+
+  /** Changes what requests must carry from now on (e.g. a rotated token). */
+  setAuth(auth: FakeKubeApiOptions['auth']): void {
+    this.options = { ...this.options, auth };
+  }
 
   static async start(options: FakeKubeApiOptions = {}): Promise<FakeKubeApi> {
     let api: FakeKubeApi | undefined;
