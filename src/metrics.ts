@@ -10,7 +10,9 @@ export function createMetrics(registry = new Registry()) {
   return {
     registry,
     // tail / targets
-    readBytes: new Counter({
+    // A gauge, as in Promtail: the read position in the file (falls to 0 after a rotation), so
+    // `promtail_file_bytes_total - promtail_read_bytes_total` is the lag, as dashboards compute it.
+    readBytes: new Gauge({
       name: 'promtail_read_bytes_total',
       help: 'Number of bytes read.',
       labelNames: ['path'],

@@ -160,8 +160,10 @@ export class CompressedFileReader {
     const source = fs.createReadStream(this.path, { highWaterMark: 256 * 1024 });
     const inflate = decompression.format === 'gz' ? zlib.createGunzip() : zlib.createInflate();
     source.on('error', (err) => inflate.destroy(err));
+    let compressedRead = 0;
     source.on('data', (chunk: string | Buffer) => {
-      readBytes?.inc(chunk.length);
+      compressedRead += chunk.length;
+      readBytes?.set(compressedRead);
     });
     this.stream = source.pipe(inflate);
     let lineNo = 0;

@@ -102,7 +102,8 @@ export class Tailer {
   /** Resolves a wait for budget room (stop, drain deadline). */
   private interrupt: (() => void) | undefined;
 
-  private readBytesChild: { inc(n: number): void } | undefined;
+  /** promtail_read_bytes_total: a gauge of the read position, as in Promtail. */
+  private readBytesChild: { set(n: number): void } | undefined;
   private readLinesChild: { inc(n: number): void } | undefined;
   private fileBytesChild: { set(n: number): void } | undefined;
 
@@ -165,6 +166,7 @@ export class Tailer {
     if (this.metrics) {
       this.metrics.filesActive.inc();
       this.readBytesChild = this.metrics.readBytes.labels(this.path);
+      this.readBytesChild.set(offset);
       this.readLinesChild = this.metrics.readLines.labels(this.path);
       this.fileBytesChild = this.metrics.fileBytes.labels(this.path);
       this.fileBytesChild.set(Number(size));
@@ -261,6 +263,7 @@ export class Tailer {
           this.emitPartial();
           this.bufBase = 0;
           this.acks!.restart(0);
+          this.readBytesChild?.set(0);
           continue;
         }
         const state = this.next.length > 0 ? 'newer' : await this.checkPath(st.nlink === 0n);
@@ -355,7 +358,6 @@ export class Tailer {
 
   /** Hands on every complete line among the `n` bytes just read; keeps the unterminated rest. */
   private split(n: number): void {
-    this.readBytesChild?.inc(n);
     const end = this.filled + n;
     const buf = this.buf;
     const view = buf.subarray(0, end);
@@ -378,6 +380,7 @@ export class Tailer {
     if (rest > 0 && start > 0) buf.copy(buf, 0, start, end);
     this.bufBase = base + start;
     this.filled = rest;
+    this.readBytesChild?.set(end + base);
     if (rest < this.chunkSize && buf.length > this.chunkSize) {
       const smaller = Buffer.allocUnsafe(this.chunkSize);
       buf.copy(smaller, 0, 0, rest);
@@ -404,6 +407,7 @@ export class Tailer {
     this.bufBase = 0;
     this.filled = 0;
     this.acks!.restart(0);
+    this.readBytesChild?.set(0);
     this.logger.info('file was rotated: old file read to its end, now reading the new one from the start');
   }
 
