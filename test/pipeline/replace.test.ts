@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/reader.js';
 import { replaceOffsetsForTest } from '../../src/pipeline/stages/replace.js';

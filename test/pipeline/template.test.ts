@@ -255,6 +255,43 @@ describe('template stage', () => {
     assert.match(String(log.fields.err), /invalid value; expected string/);
   });
 
+  it("the documentation's multi-line date template (substr, add, if/and/or)", () => {
+    // The YAML of Promtail's template.md, whose double-quoted lines end in escaped newlines.
+    const yaml = `template:
+  source: time
+  template: "\\
+    {{ .date_local | substr 6 10 }}-{{ .date_local | substr 0 2 }}-{{ .date_local | substr 3 5 }}T\\
+    {{ if eq (.time_local | substr 0 2) \\"12\\" }}\\
+        {{ if eq .hour_period \\"AM\\" }}00{{ else }}12{{ end }}{{ .time_local | substr 2 10}}Z\\
+    {{ else }}\\
+        {{ if eq .hour_period \\"AM\\" }}\\
+            {{ if or (eq (.time_local | substr 0 2) \\"11\\") (eq (.time_local | substr 0 2) \\"10\\") }}{{ .time_local }}Z\\
+                {{ else }}0{{ .time_local }}Z\\
+            {{ end }}\\
+        {{ else }}\\
+            {{ if eq (.time_local | substr 0 2) \\"11\\" }}23{{ .time_local | substr 2 10 }}Z{{ end }}\\
+            {{ if eq (.time_local | substr 0 2) \\"10\\" }}22{{ .time_local | substr 2 10 }}Z{{ end }}\\
+            {{ if eq (.time_local | substr 0 2) \\"9:\\" }}21{{ .time_local | substr 1 10 }}Z{{ end }}\\
+            {{ if eq (.time_local | substr 0 2) \\"8:\\" }}20{{ .time_local | substr 1 10 }}Z{{ end }}\\
+            {{ if and (le (.time_local | substr 0 1) \\"7\\") (eq (.time_local | substr 1 2) \\":\\") }}1{{ add (.time_local | substr 0 1) 2 }}{{ .time_local | substr 1 10 }}Z{{ end }}\\
+        {{ end }}\\
+    {{ end }}"`;
+    const stage = harness().build(yaml);
+    const cases: [string, string, string, string][] = [
+      ['11/08/2022', '12:53:24', 'PM', '2022-11-08T12:53:24Z'],
+      ['11/08/2022', '12:53:24', 'AM', '2022-11-08T00:53:24Z'],
+      ['01/02/2023', '8:15:00', 'PM', '2023-01-02T20:15:00Z'],
+      ['01/02/2023', '3:05:00', 'PM', '2023-01-02T15:05:00Z'],
+      ['01/02/2023', '9:05:00', 'AM', '2023-01-02T09:05:00Z'],
+      ['01/02/2023', '10:05:00', 'AM', '2023-01-02T10:05:00Z'],
+    ];
+    for (const [date, time, period, want] of cases) {
+      const e = entry('x', { extracted: { date_local: date, time_local: time, hour_period: period } });
+      run(stage, [e]);
+      assert.equal(e.extracted.time, want, `${date} ${time} ${period}`);
+    }
+  });
+
   it('renders 50k entries with one parsed template', () => {
     const h = harness();
     const stage = h.build(
