@@ -126,6 +126,7 @@ export class FileSdDiscoverer implements Discoverer {
   private update: ((groups: TargetGroup[]) => void) | undefined;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private trailing: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -144,10 +145,23 @@ export class FileSdDiscoverer implements Discoverer {
     const dirs = [...new Set(this.patterns.map((p) => p.dir))];
     this.watcher = watch(dirs, { ignoreInitial: true, depth: 0, ignorePermissionErrors: true });
     const changed = (path: string) => {
-      if (this.patterns.some((p) => p.dir === dirname(path) && p.match(basename(path)))) void this.refresh();
+      if (!this.patterns.some((p) => p.dir === dirname(path) && p.match(basename(path)))) return;
+      void this.refresh();
+      // chokidar folds events of a burst (a directory is re-read at most once a second): look
+      // again after it, so the last write of a burst is never missed.
+      if (!this.trailing) {
+        this.trailing = setTimeout(() => {
+          this.trailing = undefined;
+          void this.refresh();
+        }, 1100);
+        this.trailing.unref();
+      }
     };
     this.watcher.on('add', changed).on('change', changed).on('unlink', changed);
     this.watcher.on('error', (err) => this.logger.warn('watching target files failed', { err }));
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    // A file written while the watch was being set up has no event: look once more.
+    await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.options.config.refreshIntervalMs);
     this.timer.unref();
   }
@@ -155,6 +169,7 @@ export class FileSdDiscoverer implements Discoverer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.trailing);
     await this.watcher?.close();
     await this.running;
   }
