@@ -190,6 +190,14 @@ const rows: Row[] = [
     want: { msg: '11.11.11.11 - "POST /loki/api/v1/push/ HTTP/1.1" 200' },
   },
   {
+    name: 'obfuscation with Hash, as Promtail documents it (piped value is the input, salt first)',
+    expression: '([0-9]{3}-[0-9]{2}-[0-9]{4})',
+    replace: '*SSN*{{ .Value | Hash "salt" }}*',
+    line: 'ssn=123-45-6789 ok',
+    wantLine: `ssn=*SSN*${createHash('sha3-256').update('salt123-45-6789').digest('hex')}* ok`,
+    want: {},
+  },
+  {
     name: 'missing source',
     expression: '(a)',
     replace: 'b',
