@@ -82,57 +82,61 @@ function unquote(body: string): string | undefined {
   return out;
 }
 
+function syntaxError(msg: string, at: number, lineNum: number): never {
+  throw new LogfmtSyntaxError(`logfmt syntax error at pos ${at + 1} on line ${lineNum}: ${msg}`);
+}
+
+/** Options of one decode: which keys the caller wants (all when absent). */
+export type KeyFilter = (key: string) => boolean;
+
 /**
- * Decodes one record (a line without its newline) as go-logfmt's ScanKeyval loop does, calling
- * `sink` for each pair. Throws LogfmtSyntaxError where go-logfmt stops with an error.
+ * Decodes one record (line[from, to), without its newline) as go-logfmt's ScanKeyval loop does,
+ * calling `sink` for each wanted pair. Throws LogfmtSyntaxError where go-logfmt stops.
  */
-function decodeRecord(line: string, lineNum: number, sink: KeyvalSink): void {
-  const len = line.length;
-  let pos = 0;
-  const fail: (msg: string, at: number) => never = (msg, at) => {
-    throw new LogfmtSyntaxError(`logfmt syntax error at pos ${at + 1} on line ${lineNum}: ${msg}`);
-  };
+function decodeRecord(
+  line: string,
+  from: number,
+  to: number,
+  lineNum: number,
+  sink: KeyvalSink,
+  want?: KeyFilter,
+): void {
+  let pos = from;
   for (;;) {
     // Garbage (spaces and control characters) before a key.
-    while (pos < len && line.charCodeAt(pos) <= 32) pos++;
-    if (pos >= len) return;
+    while (pos < to && line.charCodeAt(pos) <= 32) pos++;
+    if (pos >= to) return;
 
     const start = pos;
-    let key = '';
-    for (;;) {
-      if (pos >= len) {
-        key = line.slice(start, pos);
-        if (key.includes('\ufffd')) fail('invalid key', pos);
-        sink(key, '');
-        return;
-      }
-      const c = line.charCodeAt(pos);
-      if (c === 61) {
-        if (pos === start) fail(`unexpected '='`, pos);
-        key = line.slice(start, pos);
-        if (key.includes('\ufffd')) fail('invalid key', pos);
-        break;
-      }
-      if (c === 34) fail(`unexpected '"'`, pos);
-      if (c <= 32) {
-        key = line.slice(start, pos);
-        if (key.includes('\ufffd')) fail('invalid key', pos);
-        sink(key, '');
-        break;
-      }
+    let multibyte = false;
+    let c = 0;
+    while (pos < to) {
+      c = line.charCodeAt(pos);
+      if (c === 61 || c === 34 || c <= 32) break;
+      if (c >= 0x80) multibyte = true;
       pos++;
     }
-    if (line.charCodeAt(pos) !== 61) continue; // a key without '=' was sunk above
+    if (pos < to && c === 34) syntaxError(`unexpected '"'`, pos - from, lineNum);
+    if (pos < to && c === 61 && pos === start) syntaxError(`unexpected '='`, pos - from, lineNum);
+    const key = line.slice(start, pos);
+    if (multibyte && key.includes('\ufffd')) syntaxError('invalid key', pos - from, lineNum);
+    const wanted = want === undefined || want(key);
+    if (pos >= to || c !== 61) {
+      // A key without '='.
+      if (wanted) sink(key, '');
+      if (pos >= to) return;
+      continue;
+    }
 
     // After '='.
     pos++;
-    if (pos >= len) {
-      sink(key, '');
+    if (pos >= to) {
+      if (wanted) sink(key, '');
       return;
     }
     const first = line.charCodeAt(pos);
     if (first <= 32) {
-      sink(key, '');
+      if (wanted) sink(key, '');
       continue;
     }
     if (first === 34) {
@@ -140,37 +144,32 @@ function decodeRecord(line: string, lineNum: number, sink: KeyvalSink): void {
       let hasEsc = false;
       let esc = false;
       let p = pos + 1;
-      for (; p < len; p++) {
-        const c = line.charCodeAt(p);
+      for (; p < to; p++) {
+        const q = line.charCodeAt(p);
         if (esc) esc = false;
-        else if (c === 92) {
+        else if (q === 92) {
           hasEsc = true;
           esc = true;
-        } else if (c === 34) break;
+        } else if (q === 34) break;
       }
-      if (p >= len) fail('unterminated quoted value', len);
+      if (p >= to) syntaxError('unterminated quoted value', to - from, lineNum);
       pos = p + 1;
       if (hasEsc) {
         const v = unquote(line.slice(qstart + 1, p));
-        if (v === undefined) fail('invalid quoted value', pos);
-        sink(key, v);
-      } else sink(key, line.slice(qstart + 1, p));
+        if (v === undefined) syntaxError('invalid quoted value', pos - from, lineNum);
+        if (wanted) sink(key, v);
+      } else if (wanted) sink(key, line.slice(qstart + 1, p));
       continue;
     }
     const vstart = pos;
-    for (;;) {
-      if (pos >= len) {
-        sink(key, line.slice(vstart));
-        return;
-      }
-      const c = line.charCodeAt(pos);
-      if (c === 61 || c === 34) fail(`unexpected '${c === 61 ? '=' : '"'}'`, pos);
-      if (c <= 32) {
-        sink(key, line.slice(vstart, pos));
-        break;
-      }
+    while (pos < to) {
+      const v = line.charCodeAt(pos);
+      if (v === 61 || v === 34) syntaxError(`unexpected '${v === 61 ? '=' : '"'}'`, pos - from, lineNum);
+      if (v <= 32) break;
       pos++;
     }
+    if (wanted) sink(key, line.slice(vstart, pos));
+    if (pos >= to) return;
   }
 }
 
@@ -178,17 +177,16 @@ function decodeRecord(line: string, lineNum: number, sink: KeyvalSink): void {
  * Decodes logfmt text: each line is a record (a trailing \r is dropped, as bufio.ScanLines does).
  * Pairs before a syntax error reach `sink`; the error is then thrown.
  */
-export function decodeLogfmt(text: string, sink: KeyvalSink): void {
+export function decodeLogfmt(text: string, sink: KeyvalSink, want?: KeyFilter): void {
   let start = 0;
   let lineNum = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     const next = end < 0 ? text.length : end + 1;
     if (end < 0) end = text.length;
-    let line = text.slice(start, end);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const to = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     lineNum++;
-    decodeRecord(line, lineNum, sink);
+    decodeRecord(text, start, to, lineNum, sink, want);
     start = next;
   }
 }
@@ -197,6 +195,7 @@ class LogfmtStage implements Stage {
   readonly type = 'logfmt';
   private readonly sinkTarget: { extracted: Record<string, unknown> } = { extracted: {} };
   private readonly sink: KeyvalSink;
+  private readonly want: KeyFilter;
 
   constructor(
     /** logfmt key → extracted names. */
@@ -205,6 +204,7 @@ class LogfmtStage implements Stage {
     private readonly logger: Logger,
   ) {
     // One sink for the stage's life: no closure per line.
+    this.want = (key) => this.inverse.has(key);
     this.sink = (key, value) => {
       const names = this.inverse.get(key);
       if (names) for (const n of names) this.sinkTarget.extracted[n] = value;
@@ -221,7 +221,7 @@ class LogfmtStage implements Stage {
     if (input !== undefined) {
       this.sinkTarget.extracted = entry.extracted;
       try {
-        decodeLogfmt(input, this.sink);
+        decodeLogfmt(input, this.sink, this.want);
       } catch (e) {
         if (!(e instanceof LogfmtSyntaxError)) throw e;
         this.logger.debug('failed to decode logfmt', { err: e.message });
