@@ -461,6 +461,31 @@ describe('go template: execution errors read as Go', () => {
   }
 });
 
+describe('go template: runaway templates fail as template errors', () => {
+  it('endless {{template}} recursion', () => {
+    const t = GoTemplate.parse(
+      'pipeline_template',
+      '{{ define "r" }}{{ with . }}{{ template "r" . }}{{ end }}{{ end }}{{ template "r" "x" }}',
+    );
+    assert.throws(
+      () => t.execute(data),
+      (e: unknown) => {
+        assert.ok(e instanceof TemplateExecError);
+        assert.match(e.message, /exceeded maximum template depth \(200\)$/);
+        return true;
+      },
+    );
+  });
+
+  it('absurdly deep parentheses', () => {
+    const text = `{{ ${'('.repeat(20000)}1${')'.repeat(20000)} }}`;
+    assert.throws(() => GoTemplate.parse('pipeline_template', text), {
+      name: 'TemplateParseError',
+      message: 'template: pipeline_template:1: max expression depth exceeded',
+    });
+  });
+});
+
 describe('go template: a parsed template is reusable and fast', () => {
   it('renders 100k times with different data', () => {
     const t = GoTemplate.parse(

@@ -46,7 +46,8 @@ type Final = GoValue | typeof MISSING;
 const BREAK = { loop: 'break' };
 const CONTINUE = { loop: 'continue' };
 
-const maxExecDepth = 1000;
+// Go allows 100000 nested {{template}} calls; the JS stack holds far fewer, so stop earlier.
+const maxExecDepth = 200;
 
 const paramTypeNames: Record<ParamType, string> = {
   string: 'string',
@@ -77,7 +78,13 @@ export function execute(ctx: ExecContext, data: GoValue): string {
   if (!root)
     throw new TemplateExecError(`template: ${ctx.name}: "${ctx.name}" is an incomplete or empty template`);
   const s = new State(ctx, ctx.name, [{ name: '$', value: data }], 0);
-  s.walk(data, root);
+  try {
+    s.walk(data, root);
+  } catch (e) {
+    // Deep recursion that stays under maxExecDepth can still exhaust the JS stack.
+    if (e instanceof RangeError) throw new TemplateExecError(`template: ${ctx.name}: ${e.message}`);
+    throw e;
+  }
   return s.out;
 }
 

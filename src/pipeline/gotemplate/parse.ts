@@ -201,7 +201,13 @@ export function parseTemplate(name: string, text: string, options: ParseOptions)
   const items = lex(text, options.leftDelim, options.rightDelim);
   const trees = new Map<string, ListNode>();
   const p = new Parser(name, items, options, trees);
-  p.parseTop();
+  try {
+    p.parseTop();
+  } catch (e) {
+    if (e instanceof RangeError)
+      throw new TemplateParseError(`template: ${name}:1: max expression depth exceeded`);
+    throw e;
+  }
   return trees;
 }
 
