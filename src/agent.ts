@@ -12,7 +12,7 @@ import { InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
 import type { TargetStatus } from './server/pages.js';
 import { FileTargetManager } from './targets/file-targets.js';
-import { type DroppedTarget, resolveTargets } from './targets/resolve.js';
+import { type DroppedTarget, type FileTarget, resolveTargets } from './targets/resolve.js';
 import type { Entry, EntrySink, TargetGroup } from './types.js';
 
 /** Where entries leave the agent: the Loki clients, or the dry-run printer. */
@@ -51,6 +51,8 @@ interface Job {
   discoverers: Discoverer[];
   groups: Map<string, TargetGroup>;
   dropped: DroppedTarget[];
+  /** The targets of the last sync that are tailed, for /service-discovery. */
+  active: FileTarget[];
 }
 
 export class Agent {
@@ -103,6 +105,7 @@ export class Agent {
         discoverers: this.discoverers(sc, logger),
         groups: new Map(),
         dropped: [],
+        active: [],
       };
       this.jobs.push(job);
       for (const g of staticTargetGroups(sc.jobName, sc.staticConfigs)) job.groups.set(g.source, g);
@@ -143,9 +146,15 @@ export class Agent {
     return this.jobs.flatMap((j) => j.dropped);
   }
 
+  /** Per job, its config and the targets of its last sync, kept and dropped, for /service-discovery. */
+  serviceDiscovery(): { job: ScrapeConfig; active: FileTarget[]; dropped: DroppedTarget[] }[] {
+    return this.jobs.map((j) => ({ job: j.config, active: j.active, dropped: j.dropped }));
+  }
+
   private async syncJob(job: Job): Promise<void> {
     const { active, dropped } = resolveTargets(job.config, [...job.groups.values()], this.hostname);
     job.dropped = dropped;
+    job.active = active;
     const sink: EntrySink = (entry) => job.pipeline.process(entry);
     await this.targets.sync(
       job.config.jobName,

@@ -12,6 +12,7 @@ import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.
 import { createMetrics, type Metrics } from './metrics.js';
 import { Inspector } from './pipeline/inspect.js';
 import { type HttpServer, startHttpServer } from './server/server.js';
+import { renderServiceDiscoveryPage } from './server/service-discovery.js';
 import { runStdin } from './targets/stdin.js';
 import { version } from './version.js';
 import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
@@ -150,6 +151,13 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         ready: () => agent.isReady,
         configYaml: () => renderConfig(config),
         targets: () => agent.targetStatus(),
+        pages: {
+          '/service-discovery': () =>
+            renderServiceDiscoveryPage(agent.serviceDiscovery(), {
+              hostname: agent.hostname,
+              configFile: config.file,
+            }),
+        },
         reload,
         allowReload: config.server.enableRuntimeReload,
         serveMetrics: config.server.registerInstrumentation,

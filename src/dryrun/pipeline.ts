@@ -4,7 +4,6 @@
 
 import { readFileSync } from 'node:fs';
 import type { Config, ScrapeConfig } from '../config/types.js';
-import type { KubePod } from '../discovery/kubernetes-labels.js';
 import { type FlagSpec, UsageError } from '../flags.js';
 import type { LabelSet } from '../types.js';
 import {
@@ -27,6 +26,7 @@ import {
   useColour,
 } from './common.js';
 import { type FieldChange, type LineRecord, type PipelineRun, runPipelineLines } from './pipeline-run.js';
+import type { KubeObjects } from './pods.js';
 import { PodsFileError, readPodsFile } from './pods.js';
 import { identityOf, resolveOne } from './resolve.js';
 import { discoverJob } from './sources.js';
@@ -135,7 +135,7 @@ async function podLabels(
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === ''))
     throw new UsageError(`invalid value "${arg}" for flag -pod: expected <namespace>/<pod>[/<container>]`);
   const [ns, name, container] = parts;
-  let pods: KubePod[] | undefined;
+  let pods: KubeObjects | undefined;
   if (podsFile !== undefined) {
     try {
       pods = readPodsFile(podsFile);

@@ -1,12 +1,13 @@
 // Pods from a file, for `--pods FILE`: a PodList, `kubectl get pods -o json|yaml` output (a
-// `List`), a single Pod, several YAML documents, a JSON array, or JSON objects one after the
-// other. They become target groups through the Kubernetes discoverer's own pure converter, after
+// `List`), a single Pod, several YAML documents, a JSON array, JSON objects one after the
+// other, or a `{pods, nodes, namespaces}` bundle; Nodes and Namespaces in it feed
+// `attach_metadata`. They become target groups through the Kubernetes discoverer's own pure converter, after
 // the filters the discoverer asks the API server for (namespaces, selectors, this node's pods).
 
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { KubernetesSdConfig } from '../discovery/kubernetes-config.js';
-import { type KubePod, podTargetGroup } from '../discovery/kubernetes-labels.js';
+import { type KubeMetaObject, type KubePod, podTargetGroup } from '../discovery/kubernetes-labels.js';
 import {
   matchesLabelSelector,
   parseFieldSelector,
@@ -19,8 +20,15 @@ export class PodsFileError extends Error {
   override name = 'PodsFileError';
 }
 
-/** Reads every Pod object in a file. */
-export function readPodsFile(file: string): KubePod[] {
+/** The objects of a pods file: its Pods, and the Nodes and Namespaces `attach_metadata` reads. */
+export interface KubeObjects {
+  pods: KubePod[];
+  nodes: Map<string, KubeMetaObject>;
+  namespaces: Map<string, KubeMetaObject>;
+}
+
+/** Reads every Pod (and Node and Namespace) object in a file. */
+export function readPodsFile(file: string): KubeObjects {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -30,34 +38,50 @@ export function readPodsFile(file: string): KubePod[] {
   return parsePods(text, file);
 }
 
-export function parsePods(text: string, file: string): KubePod[] {
+export function parsePods(text: string, file: string): KubeObjects {
   return podsFromValues(parseValues(text, file), file);
 }
 
-/** The Pods in already parsed values (lists, PodLists, single Pods); `file` names them in errors. */
-export function podsFromValues(values: readonly unknown[], file: string): KubePod[] {
-  const pods: KubePod[] = [];
-  const visit = (value: unknown, where: string): void => {
+const kindOfBundleKey: Record<string, string> = { pods: 'Pod', nodes: 'Node', namespaces: 'Namespace' };
+
+/**
+ * The objects in already parsed values: Lists and PodLists, single objects, arrays, and
+ * `{pods, nodes, namespaces}` bundles. Objects of other kinds (`kubectl get all`) are skipped.
+ * `file` names the values in errors.
+ */
+export function podsFromValues(values: readonly unknown[], file: string): KubeObjects {
+  const out: KubeObjects = { pods: [], nodes: new Map(), namespaces: new Map() };
+  const visit = (value: unknown, where: string, impliedKind: string): void => {
     if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) visit(v, `${where}[${i}]`);
+      for (const [i, v] of value.entries()) visit(v, `${where}[${i}]`, impliedKind);
       return;
     }
     if (typeof value !== 'object')
       throw new PodsFileError(`${file}: ${where}: expected a Pod or a list of Pods`);
-    const o = value as { kind?: unknown; items?: unknown; metadata?: { name?: unknown } };
+    const o = value as Record<string, unknown> & { kind?: unknown; metadata?: { name?: unknown } };
     if (Array.isArray(o.items)) {
-      for (const [i, v] of o.items.entries()) visit(v, `${where}.items[${i}]`);
+      for (const [i, v] of o.items.entries()) visit(v, `${where}.items[${i}]`, impliedKind);
       return;
     }
-    if (o.kind !== undefined && o.kind !== 'Pod')
-      throw new PodsFileError(`${file}: ${where}: expected kind Pod, got ${JSON.stringify(o.kind)}`);
+    if (o.kind === undefined && o.metadata === undefined) {
+      const keys = Object.keys(kindOfBundleKey).filter((k) => Array.isArray(o[k]));
+      if (keys.length === 0)
+        throw new PodsFileError(
+          `${file}: ${where}: expected a Pod, a List of Pods, or {pods, nodes, namespaces}`,
+        );
+      for (const k of keys) visit(o[k], `${where}.${k}`, kindOfBundleKey[k]!);
+      return;
+    }
+    const kind = typeof o.kind === 'string' ? o.kind : impliedKind;
     if (typeof o.metadata?.name !== 'string' || o.metadata.name === '')
-      throw new PodsFileError(`${file}: ${where}: a Pod without metadata.name`);
-    pods.push(value as KubePod);
+      throw new PodsFileError(`${file}: ${where}: a ${kind} without metadata.name`);
+    if (kind === 'Pod') out.pods.push(value as KubePod);
+    else if (kind === 'Node') out.nodes.set(o.metadata.name, value as KubeMetaObject);
+    else if (kind === 'Namespace') out.namespaces.set(o.metadata.name, value as KubeMetaObject);
   };
-  for (const [i, v] of values.entries()) visit(v, values.length > 1 ? `object ${i + 1}` : 'top level');
-  return pods;
+  for (const [i, v] of values.entries()) visit(v, values.length > 1 ? `object ${i + 1}` : 'top level', 'Pod');
+  return out;
 }
 
 function parseValues(text: string, file: string): unknown[] {
@@ -109,7 +133,7 @@ function splitJsonStream(text: string): unknown[] | undefined {
  * pod selectors applied, and on a node only that node's pods (the agent's field selector).
  */
 export function podGroups(
-  pods: readonly KubePod[],
+  objects: KubeObjects,
   sd: KubernetesSdConfig | undefined,
   node: string | undefined,
   sourcePrefix = '',
@@ -118,13 +142,16 @@ export function podGroups(
   const labelReqs = sd?.selectors.pod.label ? parseLabelSelector(sd.selectors.pod.label) : [];
   const fieldReqs = sd?.selectors.pod.field ? parseFieldSelector(sd.selectors.pod.field) : [];
   const groups: TargetGroup[] = [];
-  for (const pod of pods) {
+  for (const pod of objects.pods) {
     const ns = pod.metadata?.namespace ?? '';
     if (names.length > 0 && !names.includes(ns)) continue;
     if (node !== undefined && pod.spec?.nodeName !== node) continue;
     if (!matchesLabelSelector(labelReqs, pod.metadata?.labels)) continue;
     if (!fieldReqs.every((r) => (fieldValue(pod, r.field) === r.value) === (r.op === '='))) continue;
-    const group = podTargetGroup(pod);
+    const group = podTargetGroup(pod, {
+      node: sd?.attachMetadata.node ? objects.nodes.get(pod.spec?.nodeName ?? '') : undefined,
+      namespace: sd?.attachMetadata.namespace ? objects.namespaces.get(ns) : undefined,
+    });
     group.source = `${sourcePrefix}${group.source}`;
     groups.push(group);
   }

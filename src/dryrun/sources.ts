@@ -5,17 +5,17 @@
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { KubernetesDiscoverer } from '../discovery/kubernetes.js';
 import { type KubernetesSdConfig, parseKubernetesSdConfig } from '../discovery/kubernetes-config.js';
-import type { KubePod } from '../discovery/kubernetes-labels.js';
 import { staticTargetGroups } from '../discovery/static.js';
 import { createLogger } from '../log.js';
 import type { TargetGroup } from '../types.js';
 import { CommandError, configRelative } from './common.js';
 import { readFileSdGroups } from './file-sd.js';
+import type { KubeObjects } from './pods.js';
 import { podGroups } from './pods.js';
 
 export interface DiscoveryOptions {
   /** Pods read from a file (`--pods`): used instead of asking a cluster. */
-  pods?: readonly KubePod[];
+  pods?: KubeObjects;
   /** Act as the agent on this node: only its pods. Unset: every pod. */
   node?: string;
   /** `--kubeconfig`: replaces the connection settings of every kubernetes_sd_configs entry. */
@@ -43,7 +43,8 @@ export async function discoverJob(
     try {
       groups.push(...readFileSdGroups(node, resolvePath, `${job.jobName}/file_sd/${i}/`));
     } catch (e) {
-      if (e instanceof Error && e.name !== 'ConfigError') throw new CommandError(e.message);
+      if (e instanceof Error && e.name !== 'ConfigError')
+        throw new CommandError(`file_sd_configs: ${e.message}`);
       throw e;
     }
   });

@@ -5,7 +5,6 @@
 
 import { formatDuration, parseDuration } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
-import type { KubePod } from '../discovery/kubernetes-labels.js';
 import { type FlagSpec, type ParsedFlags, UsageError } from '../flags.js';
 import { diffLabels, type RelabelStep } from '../relabel/trace.js';
 import { type LabelSet, ReservedLabels, type TargetGroup } from '../types.js';
@@ -30,6 +29,7 @@ import {
   useColour,
 } from './common.js';
 import { matchingFiles } from './files.js';
+import type { KubeObjects } from './pods.js';
 import { PodsFileError, readPodsFile } from './pods.js';
 import {
   type DroppedTarget,
@@ -153,7 +153,7 @@ async function discover(
   timeoutMs: number,
 ): Promise<Discovered[]> {
   const podsFile = stringFlag(flags, 'pods');
-  let pods: KubePod[] | undefined;
+  let pods: KubeObjects | undefined;
   if (podsFile !== undefined) {
     try {
       pods = readPodsFile(podsFile);
@@ -281,11 +281,12 @@ interface ExplainQuery {
 
 function parseExplain(text: string): ExplainQuery {
   const parts = text.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((s) => s === ''))
+  if (parts.length > 3 || parts.some((s) => s === ''))
     throw new UsageError(
-      `invalid value "${text}" for flag -explain: expected <namespace>/<pod>[/<container>]`,
+      `invalid value "${text}" for flag -explain: expected <namespace>/<pod>[/<container>] or a static target's address`,
     );
-  const q: ExplainQuery = { namespace: parts[0]!, pod: parts[1]!, raw: text };
+  // One part can only be an address; two or three are a pod.
+  const q: ExplainQuery = { namespace: parts.length > 1 ? parts[0]! : '', pod: parts[1] ?? '', raw: text };
   if (parts[2] !== undefined) q.container = parts[2];
   return q;
 }

@@ -36,7 +36,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, ConfigNode } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
-import type { KubePod } from '../discovery/kubernetes-labels.js';
 import { type FlagSpec, UsageError } from '../flags.js';
 import type { LabelSet } from '../types.js';
 import {
@@ -54,6 +53,7 @@ import {
 } from './common.js';
 import { parseTime, splitLines } from './pipeline.js';
 import { type OutputEntry, runPipelineLines } from './pipeline-run.js';
+import type { KubeObjects } from './pods.js';
 import { PodsFileError, podsFromValues, readPodsFile } from './pods.js';
 import { type DroppedTarget, type JobResult, type KeptTarget, resolveJob, targetName } from './resolve.js';
 import { discoverJob } from './sources.js';
@@ -94,7 +94,7 @@ type Case = {
 } & (
   | {
       kind: 'targets';
-      pods: KubePod[] | undefined;
+      pods: KubeObjects | undefined;
       labels: LabelSet | undefined;
       node: string | undefined;
       targets: ExpectedTarget[] | undefined;
@@ -218,7 +218,7 @@ function parseCase(node: ConfigNode, dir: string, config: Config): Case {
     targets.expectKeys(['pods', 'labels', 'node']);
     expect.expectKeys(['targets', 'dropped']);
     const podsNode = targets.get('pods');
-    let pods: KubePod[] | undefined;
+    let pods: KubeObjects | undefined;
     if (!podsNode.missing) {
       try {
         pods = podsNode.isScalar()
@@ -330,7 +330,10 @@ async function runCase(suite: TestFile, c: Case): Promise<string[]> {
   if (c.labels !== undefined) {
     result = resolveJob(job, [{ source: 'test', targets: [c.labels], labels: {} }], options);
   } else {
-    const groups = await discoverJob(suite.config, job, { pods: c.pods ?? [], ...options });
+    const groups = await discoverJob(suite.config, job, {
+      pods: c.pods ?? { pods: [], nodes: new Map(), namespaces: new Map() },
+      ...options,
+    });
     result = resolveJob(job, groups, options);
   }
   const problems: string[] = [];

@@ -1,0 +1,105 @@
+// Shared by the dry-run tool tests: run the built CLI to its end, find lines in fixtures, and
+// check the documented JSON shape of `logferry targets --output json`.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runCli } from '../support/agent-process.js';
+
+export const dryrunFixtures = resolve(import.meta.dirname, '../../fixtures/dryrun');
+export const repoRoot = resolve(import.meta.dirname, '../..');
+
+export interface CliResult {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `logferry <args>` to its end. */
+export async function cli(
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
+  const p = runCli(args, options);
+  const code = await p.exited;
+  return { code, stdout: p.stdout, stderr: p.stderr };
+}
+
+/** The 1-based line of the first line of `file` that contains `needle` (after line `after`). */
+export function lineOf(file: string, needle: string, after = 0): number {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const i = lines.findIndex((l, n) => n >= after && l.includes(needle));
+  if (i === -1) throw new Error(`${needle} not in ${file}`);
+  return i + 1;
+}
+
+const isLabelSet = (v: unknown): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.values(v).every((x) => typeof x === 'string');
+const stringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+
+/**
+ * Asserts the documented shape exactly: {"targets":[{job,namespace,pod,container,labels,path,files}],
+ * "dropped":[{job,namespace,pod,container,rule:{index,action,line,text}|null,reason,labels}]}.
+ */
+export function assertTargetsShape(doc: unknown): asserts doc is TargetsDoc {
+  assert.ok(typeof doc === 'object' && doc !== null);
+  const d = doc as Record<string, unknown>;
+  assert.deepEqual(Object.keys(d).sort(), ['dropped', 'targets']);
+  assert.ok(Array.isArray(d.targets) && Array.isArray(d.dropped));
+  for (const t of d.targets as Record<string, unknown>[]) {
+    assert.deepEqual(Object.keys(t), ['job', 'namespace', 'pod', 'container', 'labels', 'path', 'files']);
+    assert.equal(typeof t.job, 'string');
+    assert.ok(stringOrNull(t.namespace) && stringOrNull(t.pod) && stringOrNull(t.container));
+    assert.ok(isLabelSet(t.labels), 'labels are a label set');
+    assert.equal(typeof t.path, 'string');
+    assert.ok(Array.isArray(t.files) && t.files.every((f) => typeof f === 'string'));
+  }
+  for (const x of d.dropped as Record<string, unknown>[]) {
+    assert.deepEqual(Object.keys(x), ['job', 'namespace', 'pod', 'container', 'rule', 'reason', 'labels']);
+    assert.equal(typeof x.job, 'string');
+    assert.ok(stringOrNull(x.namespace) && stringOrNull(x.pod) && stringOrNull(x.container));
+    assert.ok(['relabeling', 'wrong_host', 'no_path'].includes(x.reason as string));
+    if (x.reason === 'relabeling') {
+      const r = x.rule as Record<string, unknown>;
+      assert.deepEqual(Object.keys(r), ['index', 'action', 'line', 'text']);
+      assert.ok(Number.isInteger(r.index) && Number.isInteger(r.line) && (r.line as number) > 0);
+      assert.equal(typeof r.action, 'string');
+      assert.equal(typeof r.text, 'string');
+    } else assert.equal(x.rule, null);
+    assert.ok(isLabelSet(x.labels));
+  }
+}
+
+export interface TargetsDoc {
+  targets: {
+    job: string;
+    namespace: string | null;
+    pod: string | null;
+    container: string | null;
+    labels: Record<string, string>;
+    path: string;
+    files: string[];
+  }[];
+  dropped: {
+    job: string;
+    namespace: string | null;
+    pod: string | null;
+    container: string | null;
+    rule: { index: number; action: string; line: number; text: string } | null;
+    reason: 'relabeling' | 'wrong_host' | 'no_path';
+    labels: Record<string, string>;
+  }[];
+}
+
+/** `ns/pod/container` of a JSON target (or its job for a static one). */
+export function nameOf(t: {
+  namespace: string | null;
+  pod: string | null;
+  container: string | null;
+  job: string;
+}): string {
+  return t.pod === null ? `${t.job}:static` : `${t.namespace}/${t.pod}/${t.container}`;
+}
