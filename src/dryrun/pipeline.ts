@@ -220,7 +220,7 @@ export function renderRun(run: PipelineRun, p: Palette): string {
 
 function renderRecord(r: LineRecord, p: Palette): string[] {
   const out: string[] = [];
-  for (const s of r.stages) {
+  for (const [i, s] of r.stages.entries()) {
     const pad = '  '.repeat(s.depth + 1);
     const head = `${pad}${p.cyan(s.stage)}`;
     switch (s.result) {
@@ -233,12 +233,20 @@ function renderRecord(r: LineRecord, p: Palette): string[] {
       case 'failed':
         out.push(`${head}  ${p.red(`failed: ${s.reason}; the entry goes on unchanged`)}`);
         continue;
-      default:
-        out.push(
-          `${head}${s.result === 'emitted' ? p.yellow('  passes on an entry it held') : ''}${s.changes.length ? '' : p.dim('  no change')}`,
-        );
-        for (const c of s.changes) out.push(`${pad}    ${renderChange(c, p)}`);
     }
+    // A stage with nested ones (match): they show the changes, one by one.
+    const nested = (r.stages[i + 1]?.depth ?? -1) > s.depth;
+    if (s.result === 'emitted' && s.changes.length > 0 && !s.changes.some((c) => 'before' in c)) {
+      // An entry the stage built (a multiline block): only its line is of interest.
+      const line = s.changes.find((c) => c.field === 'line');
+      out.push(`${head}  ${p.yellow('passes on an entry it built from held lines')}`);
+      if (line) out.push(`${pad}    ${p.green(`line: ${JSON.stringify(line.after)}`)}`);
+      continue;
+    }
+    const what = s.result === 'emitted' ? p.yellow('  passes on an entry it held') : '';
+    const none = s.changes.length === 0 ? p.dim('  no change') : '';
+    out.push(`${head}${what}${nested ? '' : none}`);
+    if (!nested) for (const c of s.changes) out.push(`${pad}    ${renderChange(c, p)}`);
   }
   for (const e of r.entries) {
     out.push(`  ${p.green('=> entry')}  ${e.timestamp} ${formatLabelSet(e.labels)}`);
