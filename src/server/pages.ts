@@ -39,6 +39,7 @@ export function page(title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)} · logferry</title>
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 0 12px 24px; color: #1b1b1f; }

@@ -62,7 +62,9 @@ function renderJob(
 ): string {
   const name = j.job.jobName;
   const head = `<h2 id="${anchor(name)}">${escapeHtml(name)} <span class="muted">(${j.active.length} active, ${drops.length} dropped)</span></h2>`;
-  const activeCards = j.active.map(
+  const byName = <T extends { discoveredLabels: LabelSet }>(list: readonly T[]) =>
+    [...list].sort((a, b) => targetName(a.discoveredLabels).localeCompare(targetName(b.discoveredLabels)));
+  const activeCards = byName(j.active).map(
     (t) =>
       `<div class="card active"><div class="name">${escapeHtml(targetName(t.discoveredLabels))}</div>` +
       `<div class="kv">labels after relabeling:</div>${labelList(t.labels)}` +
@@ -70,7 +72,7 @@ function renderJob(
       discoveredDetails(t.discoveredLabels) +
       '</div>',
   );
-  const dropCards = drops.map((d) => renderDrop(j.job, d, options));
+  const dropCards = byName(drops).map((d) => renderDrop(j.job, d, options));
   const empty =
     j.active.length + drops.length === 0 ? '<p class="muted">Nothing discovered for this job.</p>' : '';
   return `${head}${empty}${activeCards.length ? `<h3>Active</h3>${activeCards.join('')}` : ''}${
