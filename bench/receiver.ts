@@ -40,7 +40,7 @@ const server = createServer((req, res) => {
         const seen = expected.get(stream.labels.filename ?? '');
         for (const e of stream.entries) {
           entries++;
-          const m = seqPattern.exec(e.line.length > 200 ? e.line.slice(-40) : e.line);
+          const m = seqPattern.exec(e.line.length > 10_000 ? e.line.slice(-40) : e.line);
           const seq = m ? Number(m[1]) : -1;
           if (!seen || seq < 0 || seq >= seen.length) unknown++;
           else if (seen[seq]++) duplicates++;

@@ -97,19 +97,35 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
     ].join('\n'),
   );
   const started = Date.now();
-  const agent = spawn(process.execPath, ['dist/cli.js', `-config.file=${configFile}`, '-log.level=warn'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const agent = spawn(
+    process.execPath,
+    [
+      ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+      'dist/cli.js',
+      `-config.file=${configFile}`,
+      '-log.level=warn',
+    ],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   let stats: Stats = await ask(receiver);
   let cpu = 0;
   let rss = 0;
   const deadline = started + timeoutS * 1000;
+  let lastReport = Date.now();
   while (Date.now() < deadline && agent.exitCode === null) {
     await new Promise((r) => setTimeout(r, 250));
     stats = await ask(receiver);
     cpu = procCpuSeconds(agent.pid!);
     rss = procPeakRssMiB(agent.pid!);
     if (stats.missing === 0) break;
+    if (Date.now() - lastReport > 5000) {
+      lastReport = Date.now();
+      process.stderr.write(
+        `  ${name}: ${manifest.entries - stats.missing}/${manifest.entries} entries after ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+      );
+    }
   }
   agent.kill('SIGTERM');
   await new Promise((r) => agent.once('exit', r));

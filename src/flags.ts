@@ -14,6 +14,7 @@ export const flagSpecs: readonly FlagSpec[] = [
     name: 'config.expand-env',
     kind: 'boolean',
     default: false,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the help shows the syntax users write
     help: 'Expand ${VAR} and ${VAR:-default} in the config file before parsing it.',
   },
   {
@@ -57,27 +58,32 @@ export const flagSpecs: readonly FlagSpec[] = [
     name: 'client.url',
     kind: 'string',
     default: '',
-    help: 'Loki push URL; replaces the clients of the config file.',
+    help: 'Loki push URL: adds a client next to those of the config file (or sets the url of its client: block).',
   },
   {
     name: 'client.tenant-id',
     kind: 'string',
     default: '',
-    help: 'Tenant ID sent as X-Scope-OrgID by every client.',
+    help: 'Tenant ID (X-Scope-OrgID) of the -client.url / client: client.',
   },
   {
     name: 'client.external-labels',
     kind: 'string',
     default: '',
-    help: 'Labels added to every stream: name=value,name2=value2.',
+    help: 'Labels added to the streams of every client: name=value,name2=value2.',
   },
   {
     name: 'client.batch-wait',
     kind: 'string',
     default: '1s',
-    help: 'Longest time a batch waits before it is sent.',
+    help: 'Longest time a batch of the -client.url / client: client waits before it is sent.',
   },
-  { name: 'client.batch-size-bytes', kind: 'number', default: 1048576, help: 'Largest batch size in bytes.' },
+  {
+    name: 'client.batch-size-bytes',
+    kind: 'number',
+    default: 1048576,
+    help: 'Largest batch size in bytes of the -client.url / client: client.',
+  },
   { name: 'positions.file', kind: 'string', default: '/var/log/positions.yaml', help: 'Positions file.' },
   {
     name: 'server.http-listen-address',
