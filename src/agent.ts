@@ -32,7 +32,7 @@ export interface AgentOptions {
   /** -dry-run: never write the positions file. */
   readOnlyPositions?: boolean;
   inspector?: Inspector;
-  /** How long a target that went away keeps reading its files. Default 30 s. */
+  /** How long a target that went away keeps reading its files; default `target_config.drain_grace_period`. */
   drainGraceMs?: number;
 }
 
@@ -82,7 +82,7 @@ export class Agent {
       metrics: options.metrics,
       logger,
       syncPeriodMs: config.targetConfig.syncPeriodMs,
-      drainGraceMs: options.drainGraceMs ?? 30_000,
+      drainGraceMs: options.drainGraceMs ?? config.targetConfig.drainGracePeriodMs,
       minPollFrequencyMs: config.global.fileWatch.minPollFrequencyMs,
       maxPollFrequencyMs: config.global.fileWatch.maxPollFrequencyMs,
     });
@@ -158,7 +158,7 @@ export class Agent {
     const sink: EntrySink = (entry) => job.pipeline.process(entry);
     await this.targets.sync(
       job.config.jobName,
-      active.map((t) => ({ ...t, sink })),
+      active.map((t) => ({ ...t, sink, decompression: job.config.decompression })),
     );
   }
 }

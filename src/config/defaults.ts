@@ -50,6 +50,7 @@ export const defaults = {
     maxLineSizeTruncate: false,
   } satisfies LimitsConfig,
   targetSyncPeriodMs: 10_000,
+  drainGracePeriodMs: 30_000,
   fileWatch: {
     minPollFrequencyMs: 250,
     maxPollFrequencyMs: 250,

@@ -3,6 +3,7 @@
 // the line and the key. Unknown keys are errors, as Promtail's strict YAML makes them.
 
 import { readFileSync } from 'node:fs';
+import { parseDiscoveryConfigs } from '../discovery/index.js';
 import { validatePipeline } from '../pipeline/pipeline.js';
 import { parseRelabelRules } from '../relabel/relabel.js';
 import type { LabelSet } from '../types.js';
@@ -687,12 +688,17 @@ function parseLimits(node: ConfigNode): LimitsConfig {
   };
 }
 
-function parseTargetConfig(node: ConfigNode): { syncPeriodMs: number } {
-  node.expectKeys(['sync_period']);
+function parseTargetConfig(node: ConfigNode): Config['targetConfig'] {
+  node.expectKeys(['sync_period', 'drain_grace_period']);
   return {
     syncPeriodMs: positive(
       node.get('sync_period'),
       node.get('sync_period').duration(defaults.targetSyncPeriodMs),
+    ),
+    // logferry only: how long a target that went away (pod deleted) keeps reading its files.
+    drainGracePeriodMs: nonNegative(
+      node.get('drain_grace_period'),
+      node.get('drain_grace_period').duration(defaults.drainGracePeriodMs),
     ),
   };
 }
@@ -801,16 +807,15 @@ function parseScrapeConfig(node: ConfigNode): ScrapeConfig {
   };
   // Builds every stage once with throwaway state: a stage's own option errors surface here.
   validatePipeline(sc.pipelineStages, jobName);
+  // Discovery configs are parsed (not connected) now, so -check-syntax and reloads catch their errors.
+  parseDiscoveryConfigs(sc);
 
   const encodingNode = node.get('encoding');
   if (!encodingNode.missing) {
     const encoding = encodingNode.string();
-    try {
-      new TextDecoder(encoding);
-    } catch {
-      encodingNode.fail(
-        `unknown encoding "${encoding}" (e.g. UTF-16, UTF-16BE, windows-1252, ISO-8859-2, Shift_JIS)`,
-      );
+    // Files are decoded as UTF-8; other encodings are refused rather than read wrongly.
+    if (!/^utf-?8$/i.test(encoding)) {
+      encodingNode.fail(`encoding "${encoding}" is not supported yet: logferry reads files as UTF-8`);
     }
     sc.encoding = encoding;
   }
@@ -831,10 +836,15 @@ function parseDecompression(node: ConfigNode): DecompressionConfig | undefined {
   const formatNode = node.get('format');
   const initialDelayMs = nonNegative(node.get('initial_delay'), node.get('initial_delay').duration(0));
   if (formatNode.missing || formatNode.string() === '') {
-    if (enabled) formatNode.fail('is required when decompression is enabled (gz, bz2 or z)');
+    if (enabled) formatNode.fail('is required when decompression is enabled (gz or z)');
     return undefined;
   }
-  return { enabled, initialDelayMs, format: formatNode.oneOf(['gz', 'bz2', 'z']) };
+  if (formatNode.string() === 'bz2') {
+    formatNode.fail(
+      'bz2 is not supported by logferry (no maintained bzip2 decoder for Node.js); use gz or z',
+    );
+  }
+  return { enabled, initialDelayMs, format: formatNode.oneOf(['gz', 'z']) };
 }
 
 // --- file decoding ----------------------------------------------------------------------------

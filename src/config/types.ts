@@ -13,7 +13,8 @@ export interface Config {
   clients: ClientConfig[];
   scrapeConfigs: ScrapeConfig[];
   limits: LimitsConfig;
-  targetConfig: { syncPeriodMs: number };
+  /** `target_config`: `sync_period` (10s) and logferry's `drain_grace_period` (30s). */
+  targetConfig: { syncPeriodMs: number; drainGracePeriodMs: number };
   global: { fileWatch: FileWatchConfig };
 }
 
@@ -122,8 +123,8 @@ export interface DecompressionConfig {
   enabled: boolean;
   /** `initial_delay`: wait before reading a compressed file that just appeared (default 0). */
   initialDelayMs: number;
-  /** `format`: gz, bz2 or z (zlib). */
-  format: 'gz' | 'bz2' | 'z';
+  /** `format`: gz or z (zlib); bz2 is refused at load. */
+  format: 'gz' | 'z';
 }
 
 export interface LimitsConfig {

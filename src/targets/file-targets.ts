@@ -8,12 +8,13 @@ import { readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import picomatch from 'picomatch';
+import type { DecompressionConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { InFlightBudget } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
 import type { FileStatus, TargetStatus } from '../server/pages.js';
-import { Tailer } from '../tail/tailer.js';
+import { createFileReader, type FileReader, Tailer } from '../tail/index.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
 import type { FileTarget } from './resolve.js';
 
@@ -33,6 +34,8 @@ export interface FileTargetManagerOptions {
 /** A target and where its entries go (its job's pipeline). */
 export interface RunnableTarget extends FileTarget {
   sink: EntrySink;
+  /** The job's `decompression`: compressed files matching the glob are read once, whole. */
+  decompression?: DecompressionConfig;
 }
 
 interface RunningTarget {
@@ -42,7 +45,7 @@ interface RunningTarget {
   /** Directory to scan and watch, and how deep (Infinity with `**`). */
   base: string;
   depth: number;
-  tailers: Map<string, Tailer>;
+  tailers: Map<string, FileReader>;
   draining: boolean;
 }
 
@@ -92,7 +95,12 @@ export class FileTargetManager {
       pathGlob: rt.target.pathGlob,
       draining: rt.draining,
       files: [...rt.tailers.values()].map(
-        (t): FileStatus => ({ path: t.path, readOffset: t.readOffset, position: t.position }),
+        (t): FileStatus => ({
+          path: t.path,
+          // A compressed file is read whole and has no byte offsets to show.
+          readOffset: t instanceof Tailer ? t.readOffset : 0,
+          position: t instanceof Tailer ? t.position : 0,
+        }),
       ),
     }));
   }
@@ -157,8 +165,9 @@ export class FileTargetManager {
 
   private startTailer(rt: RunningTarget, path: string): void {
     const labels: LabelSet = { ...rt.target.labels, [ReservedLabels.filename]: path };
-    const tailer = new Tailer({
+    const tailer = createFileReader({
       path,
+      decompression: rt.target.decompression,
       positions: this.options.positions,
       budget: this.options.budget,
       metrics: this.options.metrics,

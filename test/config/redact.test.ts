@@ -42,6 +42,7 @@ scrape_configs:
   - job_name: pods
     kubernetes_sd_configs:
       - role: pod
+        api_server: https://127.0.0.1:6443
         bearer_token: sd-token
     pipeline_stages:
       - static_labels:
@@ -119,7 +120,7 @@ describe('configToYaml', () => {
 
   it('loads back into the same config, secrets aside', () => {
     const plain = parseConfig(
-      `clients:\n  - url: http://loki:3100/loki/api/v1/push\n    external_labels: {host: h}\n    batchwait: 90s\nscrape_configs:\n  - job_name: a\n    encoding: UTF-16\n    pipeline_stages:\n      - cri: {}\n    static_configs:\n      - targets: [localhost]\n        labels: {job: a, __path__: /var/log/*.log}\n`,
+      `clients:\n  - url: http://loki:3100/loki/api/v1/push\n    external_labels: {host: h}\n    batchwait: 90s\nscrape_configs:\n  - job_name: a\n    encoding: UTF-8\n    pipeline_stages:\n      - cri: {}\n    static_configs:\n      - targets: [localhost]\n        labels: {job: a, __path__: /var/log/*.log}\n`,
       'a.yaml',
       { expandEnv: false },
     );

@@ -45,6 +45,23 @@ function assertEverySeq(received: number[], total: number, allowDuplicates: bool
   if (!allowDuplicates) assert.equal(received.length, total, 'no duplicates');
 }
 
+function readFileOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Resolves once `condition` holds, checked every 10 ms, or rejects after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Resolves once the process has the file now at `path` open (checked in /proc/<pid>/fd). */
 async function holdsFile(pid: number, path: string, timeoutMs = 10_000): Promise<void> {
   const { ino } = statSync(path);
@@ -148,6 +165,8 @@ describe('no line is lost', () => {
     const first = runCli([`-config.file=${config}`]);
     try {
       await loki.waitFor((r) => seqs(r, file).length >= 3000, 60_000);
+      // Kill once some acknowledged progress is on disk, so the restart resumes mid-file.
+      await until(() => /crash\.log: "[1-9]/.test(readFileOr(join(dir, 'positions.yaml'))), 20_000);
       assert.equal(await first.stop('SIGKILL'), 'SIGKILL');
     } finally {
       loki.setResponder(undefined);
