@@ -99,7 +99,12 @@ async function listLive(
     });
     listed = !problems.some((p) => p.includes('could not list pods yet'));
   } catch (e) {
-    throw new CommandError(`kubernetes_sd_configs at ${sd.where}: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    // The discoverer's messages already start with the entry's location.
+    const where = message.startsWith(sd.where) ? '' : `kubernetes_sd_configs at ${sd.where}: `;
+    throw new CommandError(
+      `${where}${message}\n(to list pods without a cluster, give --pods FILE; or point at one with --kubeconfig FILE)`,
+    );
   } finally {
     await discoverer.stop();
   }
