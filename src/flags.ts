@@ -171,7 +171,14 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[] =
 
 /** The -help text: every flag with its default, as Go's flag package prints them. */
 export function usage(program: string, specs: readonly FlagSpec[] = flagSpecs): string {
-  const lines = [`Usage of ${program}:`];
+  const lines = [
+    `Usage of ${program}:`,
+    `  ${program} [flags]                 run the agent`,
+    `  ${program} targets [flags]         show discovered targets, relabeling and drops (-h for its flags)`,
+    `  ${program} pipeline [flags] [FILE] run sample lines through a job's pipeline`,
+    `  ${program} test FILE...            run config unit tests`,
+    'Flags:',
+  ];
   for (const s of specs) {
     const type = s.kind === 'boolean' ? '' : s.kind === 'number' ? ' int' : ' string';
     lines.push(`  -${s.name}${type}`);
