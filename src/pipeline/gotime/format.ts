@@ -2,24 +2,8 @@
 // (template) that print times the way Promtail's Go templates do.
 
 import { type CompiledLayout, compileLayout, Std } from './layout.js';
-import { wallClock } from './parse.js';
+import { longDays, longMonths, wallClock } from './parse.js';
 import { UTC, type Zone } from './zone.js';
-
-const longMonths = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-const longDays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /** Go's appendInt: decimal, zero-padded to `width` digits, sign first. */
 function pad(x: number, width: number): string {
