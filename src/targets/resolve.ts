@@ -1,6 +1,7 @@
 // From discovered target groups to file targets: merge group labels, relabel, apply Promtail's
 // rules for `__host__` and `__path__`, drop every other `__` label, deduplicate.
 
+import { formatLabels } from '../client/encode.js';
 import type { ScrapeConfig } from '../config/types.js';
 import { relabel } from '../relabel/relabel.js';
 import type { LabelSet, TargetGroup } from '../types.js';
@@ -67,12 +68,6 @@ export function resolveTarget(
   for (const name of Object.keys(relabeled).sort()) {
     if (!name.startsWith('__')) labels[name] = relabeled[name]!;
   }
-  const key = `${pathGlob}:${labelsString(labels)}${pathExclude ? `:${pathExclude}` : ''}`;
+  const key = `${pathGlob}:${formatLabels(labels)}${pathExclude ? `:${pathExclude}` : ''}`;
   return { job: job.jobName, key, discoveredLabels, labels, pathGlob, pathExclude };
-}
-
-/** `{a="b", c="d"}` sorted by name, for keys and display (values JSON-quoted). */
-export function labelsString(labels: LabelSet): string {
-  const names = Object.keys(labels).sort();
-  return `{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(', ')}}`;
 }
