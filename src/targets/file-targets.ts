@@ -188,12 +188,27 @@ export class FileTargetManager {
     });
   }
 
+  /**
+   * Lists every watched base directory once (targets of a DaemonSet share /var/log/pods) and
+   * offers each file to every target: O(files × targets) matches, not a listing per target.
+   */
   private async rescanAll(): Promise<void> {
-    await Promise.all([...this.running.values()].map((rt) => this.scan(rt)));
+    const depthByBase = new Map<string, number>();
+    for (const rt of this.running.values()) {
+      if (!rt.draining) depthByBase.set(rt.base, Math.max(depthByBase.get(rt.base) ?? 0, rt.depth));
+    }
+    for (const [base, depth] of depthByBase) {
+      for (const path of await listFiles(base, depth)) this.fileSeen(path);
+    }
   }
 
   private async scan(rt: RunningTarget): Promise<void> {
     for (const path of await listFiles(rt.base, rt.depth)) if (this.wants(rt, path)) this.fileSeen(path);
+  }
+
+  /** A directory appeared (a new pod or container): offer the files below it. */
+  private async scanNewDirectory(dir: string): Promise<void> {
+    for (const path of await listFiles(dir, maxNewDirectoryDepth)) this.fileSeen(path);
   }
 
   private watchBase(base: string, depth: number): void {
@@ -208,11 +223,14 @@ export class FileTargetManager {
     watcher.on('add', (path) => this.fileSeen(path));
     watcher.on('change', (path) => this.fileChanged(path));
     watcher.on('unlink', (path) => this.fileChanged(path));
-    watcher.on('addDir', () => void this.rescanAll());
+    watcher.on('addDir', (dir) => void this.scanNewDirectory(dir));
     watcher.on('error', (err) => this.options.logger.warn('directory watch failed', { dir: base, err }));
     this.watchers.set(base, watcher);
   }
 }
+
+/** How deep below a directory that just appeared to look for files (pod → container → file). */
+const maxNewDirectoryDepth = 4;
 
 /** The longest directory prefix of a glob without glob characters, and how deep below it to look. */
 export function globBase(glob: string): { base: string; depth: number } {
