@@ -3,10 +3,14 @@
 // and delivered/expected entries, for each pipeline configuration.
 //
 //   npm run bench -- --size 1GiB --files 40 --config cri,cri-json-labels
+//
+// `--agent PATH` runs another build of the CLI (default dist/cli.js), e.g. one compiled to a
+// private directory so that concurrent builds of dist/ do not change what is measured.
+// `--repeat N` runs each configuration N times and prints the median of each figure last.
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseByteSize } from '../src/config/reader.js';
 import { generate, type Manifest } from './generate.js';
@@ -63,7 +67,15 @@ function ask(receiver: ChildProcess): Promise<Stats> {
   });
 }
 
-async function runOne(name: string, manifest: Manifest, timeoutS: number): Promise<boolean> {
+interface Result {
+  ok: boolean;
+  mibPerS: number;
+  entriesPerS: number;
+  cpuPerGiB: number;
+  rssMiB: number;
+}
+
+async function runOne(name: string, manifest: Manifest, timeoutS: number): Promise<Result> {
   const work = mkdtempSync(join(tmpdir(), 'logferry-bench-run-'));
   const receiver = fork(new URL('./receiver.ts', import.meta.url).pathname, [], {
     execArgv: ['--import', 'tsx'],
@@ -101,7 +113,7 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
     process.execPath,
     [
       ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
-      'dist/cli.js',
+      agentPath,
       `-config.file=${configFile}`,
       '-log.level=warn',
     ],
@@ -129,6 +141,8 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
   }
   agent.kill('SIGTERM');
   await new Promise((r) => agent.once('exit', r));
+  // The receiver's own CPU: on a small machine it competes with the agent for cores.
+  const receiverCpu = procCpuSeconds(receiver.pid!);
   receiver.disconnect();
   rmSync(work, { recursive: true, force: true });
 
@@ -152,9 +166,25 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
       ok ? 'OK' : 'INCOMPLETE',
     ].join(' '),
   );
-  return ok;
+  process.stderr.write(
+    `  ${name}: receiver cpu_s=${receiverCpu.toFixed(1)}, load ${loadavg()[0]!.toFixed(2)}\n`,
+  );
+  return {
+    ok,
+    mibPerS: mib / seconds,
+    entriesPerS: delivered / seconds,
+    cpuPerGiB: cpu / gib,
+    rssMiB: rss,
+  };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const agentPath = arg('agent', 'dist/cli.js');
 const size = parseByteSize(arg('size', '1GiB')) ?? 1024 ** 3;
 const files = Number(arg('files', '40'));
 const root = arg('dir', join(tmpdir(), `logferry-bench-data-${size}-${files}`));
@@ -163,8 +193,29 @@ console.log(
 );
 const manifest = generate(root, size, files);
 console.log(`${manifest.entries} entries, ${(manifest.bytes / 1024 ** 2).toFixed(0)} MiB`);
+const repeat = Math.max(1, Number(arg('repeat', '1')));
+const results = new Map<string, Result[]>();
 let allOk = true;
-for (const name of arg('config', Object.keys(configs).join(',')).split(',')) {
-  allOk = (await runOne(name, manifest, Number(arg('timeout', '600')))) && allOk;
+for (let round = 0; round < repeat; round++) {
+  // Configurations interleaved, so a burst of load elsewhere on the machine hits each alike.
+  for (const name of arg('config', Object.keys(configs).join(',')).split(',')) {
+    const r = await runOne(name, manifest, Number(arg('timeout', '600')));
+    allOk = r.ok && allOk;
+    results.set(name, [...(results.get(name) ?? []), r]);
+  }
+}
+if (repeat > 1) {
+  for (const [name, rs] of results) {
+    console.log(
+      [
+        `median config=${name} runs=${rs.length}`,
+        `MiB/s=${median(rs.map((r) => r.mibPerS)).toFixed(1)}`,
+        `entries/s=${Math.round(median(rs.map((r) => r.entriesPerS)))}`,
+        `cpu_s_per_GiB=${median(rs.map((r) => r.cpuPerGiB)).toFixed(1)}`,
+        `peak_rss_MiB=${median(rs.map((r) => r.rssMiB)).toFixed(0)}`,
+        rs.every((r) => r.ok) ? 'OK' : 'INCOMPLETE',
+      ].join(' '),
+    );
+  }
 }
 process.exit(allOk ? 0 : 1);

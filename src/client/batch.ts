@@ -1,15 +1,21 @@
 // A batch: the entries of one tenant waiting to be pushed together, grouped into streams by
 // labels string in the order they arrived. Sizes are counted as Promtail counts them (line
 // bytes plus the protobuf size of structured metadata), so `batchsize` means the same thing.
+//
+// An entry is encoded into its stream's protobuf bytes as it is added, and only its delivery
+// is kept: the Entry, its line and its extracted values die young instead of waiting in the
+// JS heap for Loki's answer (see StreamEncoder).
 
-import type { Entry } from '../types.js';
-import { compress, encodePushRequest, type PushStream } from './encode.js';
+import type { Delivery, LabelSet } from '../types.js';
+import { assemblePushRequest, compress, StreamEncoder } from './encode.js';
 
 export class Batch {
   /** Counted bytes (see entrySize). */
   bytes = 0;
   entries = 0;
-  readonly streams = new Map<string, PushStream>();
+  private readonly streams = new Map<string, StreamEncoder>();
+  /** The deliveries of the entries added, released together when the batch is settled. */
+  private readonly deliveries: Delivery[] = [];
   /** Pending `batchwait` timer while the batch is open. */
   timer: NodeJS.Timeout | undefined;
 
@@ -20,38 +26,70 @@ export class Batch {
   ) {}
 
   /**
-   * Adds an entry to the stream `labels`. Returns false, adding nothing, when that would open
-   * a stream beyond `maxStreams` (0: no limit).
+   * Adds an entry (its timestamp, line of `lineBytes` UTF-8 bytes and structured metadata) to
+   * the stream `labels`. Returns false, adding nothing, when that would open a stream beyond
+   * `maxStreams` (0: no limit).
    */
-  add(labels: string, entry: Entry, size: number, maxStreams: number): boolean {
+  add(
+    labels: string,
+    timestamp: bigint,
+    line: string,
+    lineBytes: number,
+    structuredMetadata: LabelSet | undefined,
+    delivery: Delivery | undefined,
+    size: number,
+    maxStreams: number,
+  ): boolean {
     let stream = this.streams.get(labels);
     if (stream === undefined) {
       if (maxStreams > 0 && this.streams.size >= maxStreams) return false;
-      stream = { labels, entries: [] };
+      stream = new StreamEncoder(labels);
       this.streams.set(labels, stream);
     }
-    stream.entries.push(entry);
+    stream.add(timestamp, line, lineBytes, structuredMetadata);
+    if (delivery !== undefined) this.deliveries.push(delivery);
     this.bytes += size;
     this.entries++;
     return true;
   }
 
-  /** The snappy-compressed PushRequest body. */
+  /**
+   * The snappy-compressed PushRequest body. Call once: the streams' buffers go back to the
+   * pool (the body is all a retry needs).
+   */
   encode(): Buffer {
-    return compress(encodePushRequest([...this.streams.values()]));
+    try {
+      const raw = assemblePushRequest([...this.streams.values()], scratch);
+      if (raw.buffer !== scratch.buffer) scratch = raw;
+      return compress(raw);
+    } finally {
+      this.dispose();
+    }
   }
 
   /** Releases every entry's delivery: acknowledged by Loki, or dropped on purpose. */
   release(): void {
-    for (const stream of this.streams.values()) {
-      for (const e of stream.entries) e.delivery?.release();
-    }
+    const deliveries = this.deliveries;
+    for (let i = 0; i < deliveries.length; i++) deliveries[i]!.release();
+    deliveries.length = 0;
+  }
+
+  /** Gives the streams' buffers back to the pool (encode() does; for a batch never encoded). */
+  dispose(): void {
+    for (const stream of this.streams.values()) stream.dispose();
+    this.streams.clear();
   }
 }
 
+/**
+ * The uncompressed request of the batch being encoded; compress() copies out of it, so one
+ * buffer serves every batch. It grows to the largest request seen (about `batchsize`).
+ */
+let scratch: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+
 /** Promtail's entry size: line bytes plus each structured metadata pair's protobuf size. */
-export function entrySize(lineBytes: number, entry: Entry): number {
-  const sm = entry.structuredMetadata;
+export function entrySize(lineBytes: number, structuredMetadata: LabelSet | undefined): number {
+  const sm = structuredMetadata;
   if (sm === undefined) return lineBytes;
   let size = lineBytes;
   for (const name in sm) size += fieldSize(Buffer.byteLength(name)) + fieldSize(Buffer.byteLength(sm[name]!));

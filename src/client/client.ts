@@ -136,25 +136,26 @@ export class LokiClient {
       this.dropEntry(entry, tenant, DropReason.generic, Buffer.byteLength(entry.line));
       return;
     }
-    let lineBytes = entry.line.length;
-    if (lineBytes > 0 && !isAsciiLength(entry.line)) lineBytes = Buffer.byteLength(entry.line);
+    let line = entry.line;
+    let lineBytes = line.length;
+    if (lineBytes > 0 && !isAsciiLength(line)) lineBytes = Buffer.byteLength(line);
     if (this.maxLineSize > 0 && lineBytes > this.maxLineSize) {
       if (!this.truncate) {
         this.dropEntry(entry, tenant, DropReason.lineTooLong, lineBytes);
         return;
       }
-      const line = truncateUtf8(entry.line, this.maxLineSize);
+      // The entry may be shared with other clients: it stays as it is, the batch gets the cut line.
+      line = truncateUtf8(line, this.maxLineSize);
       const kept = Buffer.byteLength(line);
       this.metrics.mutatedEntries.inc({ host: this.host, tenant, reason: DropReason.lineTooLong });
       this.metrics.mutatedBytes.inc(
         { host: this.host, tenant, reason: DropReason.lineTooLong },
         lineBytes - kept,
       );
-      // The entry may be shared with other clients: change a copy.
-      entry = { ...entry, line };
       lineBytes = kept;
     }
-    const size = entrySize(lineBytes, entry);
+    const sm = entry.structuredMetadata;
+    const size = entrySize(lineBytes, sm);
 
     let batch = this.open.get(tenant);
     if (batch === undefined) {
@@ -164,7 +165,9 @@ export class LokiClient {
       this.closeBatch(batch);
       batch = this.openBatch(tenant);
     }
-    if (!batch.add(route.labels, entry, size, this.maxStreams)) {
+    if (
+      !batch.add(route.labels, entry.timestamp, line, lineBytes, sm, entry.delivery, size, this.maxStreams)
+    ) {
       this.log.warn('streams limit exceeded, dropping entry', {
         tenant,
         limit: this.maxStreams,

@@ -1,8 +1,8 @@
 // The push wire format: Loki's labels string, the logproto.PushRequest protobuf encoding and
-// snappy block compression. This is the hot end of the client: the protobuf is written by hand
-// straight into a Buffer (protobufjs's Writer, kept as the reference encoder, is half as fast;
-// see bench/encode.ts) and snappy runs natively when the `snappy` package's binary loads, in
-// JavaScript (snappyjs) when it does not.
+// snappy block compression. This is the hot end of the client: each entry is written by hand
+// into its stream's Buffer as it joins a batch (protobufjs's Writer, kept as the reference
+// encoder, is half as fast; see bench/encode.ts), and snappy runs natively when the `snappy`
+// package's binary loads, in JavaScript (snappyjs) when it does not.
 
 import { createRequire } from 'node:module';
 import protobuf from 'protobufjs/minimal.js';
@@ -104,96 +104,133 @@ function wellFormed(s: string): string {
 }
 
 /**
- * Encodes a logproto.PushRequest. Field numbers: PushRequest.streams=1; StreamAdapter
- * labels=1, entries=2 (hash=3 left 0, as Promtail does); EntryAdapter timestamp=1 (Timestamp
- * seconds=1, nanos=2), line=2, structuredMetadata=3 (LabelPairAdapter name=1, value=2).
- *
- * Two passes straight into one Buffer: the first measures every message (keeping each line's
- * UTF-8 length), the second writes. Twice as fast as protobufjs's Writer, whose per-field op
- * objects and fork/ldelim dominate on small log lines.
+ * One stream of a push being built: its entries encoded as they arrive, each as a complete
+ * EntryAdapter field (tag, length, message), into a Buffer that grows by doubling. A queued
+ * entry then costs bytes outside the JS heap instead of an Entry, its line and its extracted
+ * values, which would otherwise live until Loki acknowledges the batch: long enough to be
+ * promoted by every young-generation GC, and to grow the old generation by hundreds of MB
+ * between full GCs. Buffers come from and go back to a small pool, so a steady flow allocates
+ * none. Field numbers: PushRequest.streams=1; StreamAdapter labels=1, entries=2 (hash=3 left
+ * 0, as Promtail does); EntryAdapter timestamp=1 (Timestamp seconds=1, nanos=2), line=2,
+ * structuredMetadata=3 (LabelPairAdapter name=1, value=2).
  */
-export function encodePushRequest(streams: readonly PushStream[]): Buffer {
-  let slots = 0;
-  let count = 0;
-  for (const s of streams) {
-    slots += 1 + s.entries.length * 2;
-    count += s.entries.length;
-  }
-  if (sizes.length < slots) sizes = new Int32Array(slots * 2);
-  if (seconds.length < count) {
-    seconds = new Float64Array(count * 2);
-    nanos = new Int32Array(count * 2);
-  }
-  const sz = sizes;
-  const secs = seconds;
-  const ns = nanos;
-  let n = 0;
-  let k = 0;
-  let total = 0;
-  for (const s of streams) {
-    const streamSlot = n++;
-    const labelsLen = Buffer.byteLength(s.labels);
-    let streamSize = 1 + varintSize(labelsLen) + labelsLen;
-    for (const e of s.entries) {
-      const lineLen = e.line.length === 0 ? 0 : Buffer.byteLength(e.line);
-      sz[n++] = lineLen;
-      // Timestamp split as Go's timestamppb does: nanos in [0, 1e9), seconds floored.
-      const ts = e.timestamp;
-      const whole = ts / 1_000_000_000n;
-      let sec = Number(whole);
-      let nano = Number(ts - whole * 1_000_000_000n);
-      if (nano < 0) {
-        nano += 1_000_000_000;
-        sec -= 1;
-      }
-      secs[k] = sec;
-      ns[k++] = nano;
-      let size = 2 + timestampBody(sec, nano) + (lineLen === 0 ? 0 : 1 + varintSize(lineLen) + lineLen);
-      const sm = e.structuredMetadata;
-      if (sm !== undefined) {
-        for (const name in sm) {
-          const pair = pairSize(name, sm[name]!);
-          size += 1 + varintSize(pair) + pair;
-        }
-      }
-      sz[n++] = size;
-      streamSize += 1 + varintSize(size) + size;
-    }
-    sz[streamSlot] = streamSize;
-    total += 1 + varintSize(streamSize) + streamSize;
+export class StreamEncoder {
+  /** UTF-8 length of the labels string. */
+  private readonly labelsBytes: number;
+  private buf: FastBuffer;
+  /** Bytes of encoded entries in `buf`. */
+  private used = 0;
+
+  constructor(readonly labels: string) {
+    this.labelsBytes = Buffer.byteLength(labels);
+    this.buf = takeBuffer(initialStreamBuffer);
   }
 
-  const buf = Buffer.allocUnsafe(total) as FastBuffer;
-  let p = 0;
-  n = 0;
-  k = 0;
-  for (const s of streams) {
-    buf[p++] = 0x0a;
-    p = writeVarint(buf, p, sz[n++]!);
-    p = writeString(buf, p, 0x0a, s.labels, Buffer.byteLength(s.labels));
-    for (const e of s.entries) {
-      const lineLen = sz[n++]!;
-      buf[p++] = 0x12;
-      p = writeVarint(buf, p, sz[n++]!);
-      p = writeTimestamp(buf, p, secs[k]!, ns[k]!);
-      k++;
-      if (lineLen !== 0) p = writeString(buf, p, 0x12, e.line, lineLen);
-      const sm = e.structuredMetadata;
-      if (sm !== undefined) {
-        for (const name in sm) {
-          const value = sm[name]!;
-          const nameLen = Buffer.byteLength(name);
-          const valueLen = Buffer.byteLength(value);
-          buf[p++] = 0x1a;
-          p = writeVarint(buf, p, pairBody(nameLen) + pairBody(valueLen));
-          if (nameLen !== 0) p = writeString(buf, p, 0x0a, name, nameLen);
-          if (valueLen !== 0) p = writeString(buf, p, 0x12, value, valueLen);
-        }
+  /**
+   * Appends one entry. `lineBytes` is the UTF-8 length of `line` (the caller knows it already
+   * for the batch size); a lone surrogate counts and is written as U+FFFD's 3 bytes, as Go does.
+   */
+  add(timestamp: bigint, line: string, lineBytes: number, structuredMetadata: LabelSet | undefined): void {
+    // Timestamp split as Go's timestamppb does: nanos in [0, 1e9), seconds floored.
+    const whole = timestamp / 1_000_000_000n;
+    let sec = Number(whole);
+    let nano = Number(timestamp - whole * 1_000_000_000n);
+    if (nano < 0) {
+      nano += 1_000_000_000;
+      sec -= 1;
+    }
+    let size = 2 + timestampBody(sec, nano) + (lineBytes === 0 ? 0 : 1 + varintSize(lineBytes) + lineBytes);
+    if (structuredMetadata !== undefined) {
+      for (const name in structuredMetadata) {
+        const pair = pairSize(name, structuredMetadata[name]!);
+        size += 1 + varintSize(pair) + pair;
       }
     }
+    let p = this.used;
+    const need = p + 1 + varintSize(size) + size;
+    if (need > this.buf.length) this.grow(need);
+    const buf = this.buf;
+    buf[p++] = 0x12;
+    p = writeVarint(buf, p, size);
+    p = writeTimestamp(buf, p, sec, nano);
+    if (lineBytes !== 0) p = writeString(buf, p, 0x12, line, lineBytes);
+    if (structuredMetadata !== undefined) {
+      for (const name in structuredMetadata) {
+        const value = structuredMetadata[name]!;
+        const nameLen = Buffer.byteLength(name);
+        const valueLen = Buffer.byteLength(value);
+        buf[p++] = 0x1a;
+        p = writeVarint(buf, p, pairBody(nameLen) + pairBody(valueLen));
+        if (nameLen !== 0) p = writeString(buf, p, 0x0a, name, nameLen);
+        if (valueLen !== 0) p = writeString(buf, p, 0x12, value, valueLen);
+      }
+    }
+    if (p !== need) {
+      throw new Error(`push encoder wrote ${p - this.used} bytes where it measured ${need - this.used}`);
+    }
+    this.used = p;
   }
+
+  /** Size of this stream's StreamAdapter field in the PushRequest (tag and length included). */
+  get fieldSize(): number {
+    const body = this.bodySize();
+    return 1 + varintSize(body) + body;
+  }
+
+  /** Writes the StreamAdapter field at buf[p]; returns the offset after it. */
+  writeTo(buf: Buffer, p: number): number {
+    buf[p++] = 0x0a;
+    p = writeVarint(buf, p, this.bodySize());
+    p = writeString(buf as FastBuffer, p, 0x0a, this.labels, this.labelsBytes);
+    return p + this.buf.copy(buf, p, 0, this.used);
+  }
+
+  /** Gives the buffer back to the pool; the encoder must not be used after. */
+  dispose(): void {
+    giveBuffer(this.buf);
+    this.buf = emptyBuffer;
+    this.used = 0;
+  }
+
+  private bodySize(): number {
+    return 1 + varintSize(this.labelsBytes) + this.labelsBytes + this.used;
+  }
+
+  private grow(need: number): void {
+    const bigger = takeBuffer(need);
+    this.buf.copy(bigger, 0, 0, this.used);
+    giveBuffer(this.buf);
+    this.buf = bigger;
+  }
+}
+
+/** The PushRequest of the given streams, written at the start of `into` when it is large enough. */
+export function assemblePushRequest(streams: readonly StreamEncoder[], into?: Buffer): Buffer {
+  let total = 0;
+  for (const s of streams) total += s.fieldSize;
+  const buf = into !== undefined && into.length >= total ? into : Buffer.allocUnsafe(total);
+  let p = 0;
+  for (const s of streams) p = s.writeTo(buf, p);
   if (p !== total) throw new Error(`push encoder wrote ${p} bytes where it measured ${total}`);
-  return buf;
+  return buf.subarray(0, total);
+}
+
+/** Encodes a logproto.PushRequest in one go (tests, benchmarks); batches use StreamEncoder. */
+export function encodePushRequest(streams: readonly PushStream[]): Buffer {
+  const encoders: StreamEncoder[] = [];
+  try {
+    for (const s of streams) {
+      const enc = new StreamEncoder(s.labels);
+      encoders.push(enc);
+      for (const e of s.entries) {
+        const lineBytes = e.line.length === 0 ? 0 : Buffer.byteLength(e.line);
+        enc.add(e.timestamp, e.line, lineBytes, e.structuredMetadata);
+      }
+    }
+    return assemblePushRequest(encoders);
+  } finally {
+    for (const enc of encoders) enc.dispose();
+  }
 }
 
 /** Node's Buffer has utf8Write (undocumented, what Buffer#write calls); skipping the wrapper's checks pays on short lines. */
@@ -201,10 +238,47 @@ interface FastBuffer extends Buffer {
   utf8Write(s: string, offset: number, length: number): number;
 }
 
-// Per-entry line lengths, message sizes and timestamps between the two passes, reused across batches.
-let sizes = new Int32Array(4096);
-let seconds = new Float64Array(2048);
-let nanos = new Int32Array(2048);
+// --- buffer pool ----------------------------------------------------------------------------
+
+/** A stream's first buffer: most streams of a batch hold a few lines, a busy one grows. */
+const initialStreamBuffer = 2048;
+/** Pooled bytes at most; a buffer given back beyond that is left to the GC. */
+const maxPooledBytes = 16 * 1024 * 1024;
+/** Free buffers by size class: index k holds buffers of initialStreamBuffer << k bytes. */
+const pool: Buffer[][] = [];
+let pooledBytes = 0;
+const emptyBuffer = Buffer.alloc(0) as FastBuffer;
+
+function sizeClass(bytes: number): number {
+  let k = 0;
+  while (initialStreamBuffer << k < bytes) k++;
+  return k;
+}
+
+/** A buffer of at least `bytes` (initialStreamBuffer times a power of two), from the pool when it has one. */
+function takeBuffer(bytes: number): FastBuffer {
+  const k = sizeClass(bytes);
+  const free = pool[k];
+  if (free !== undefined && free.length > 0) {
+    const buf = free.pop()!;
+    pooledBytes -= buf.length;
+    return buf as FastBuffer;
+  }
+  // Not allocUnsafe: its small buffers are slices of a shared slab, which pooling would pin.
+  return Buffer.allocUnsafeSlow(initialStreamBuffer << k) as FastBuffer;
+}
+
+function giveBuffer(buf: Buffer): void {
+  if (buf.length === 0 || pooledBytes + buf.length > maxPooledBytes) return;
+  const k = sizeClass(buf.length);
+  let free = pool[k];
+  if (free === undefined) {
+    free = [];
+    pool[k] = free;
+  }
+  free.push(buf);
+  pooledBytes += buf.length;
+}
 
 /** Size of a varint below 2^32. */
 function varintSize(v: number): number {
