@@ -105,25 +105,28 @@ function wellFormed(s: string): string {
 
 /**
  * One stream of a push being built: its entries encoded as they arrive, each as a complete
- * EntryAdapter field (tag, length, message), into a Buffer that grows by doubling. A queued
- * entry then costs bytes outside the JS heap instead of an Entry, its line and its extracted
- * values, which would otherwise live until Loki acknowledges the batch: long enough to be
- * promoted by every young-generation GC, and to grow the old generation by hundreds of MB
- * between full GCs. Buffers come from and go back to a small pool, so a steady flow allocates
- * none. Field numbers: PushRequest.streams=1; StreamAdapter labels=1, entries=2 (hash=3 left
- * 0, as Promtail does); EntryAdapter timestamp=1 (Timestamp seconds=1, nanos=2), line=2,
- * structuredMetadata=3 (LabelPairAdapter name=1, value=2).
+ * EntryAdapter field (tag, length, message), into a chain of fixed-size blocks. A queued entry
+ * then costs bytes outside the JS heap instead of an Entry, its line and its extracted values,
+ * which would otherwise live until Loki acknowledges the batch: long enough to be promoted by
+ * every young-generation GC, and to grow the old generation by hundreds of MB between full GCs.
+ * Blocks are filled to the last byte (an entry that does not fit is split across blocks), come
+ * from a pool and go back to it once the request is assembled, so a steady flow allocates
+ * nothing and holds about the encoded size of what is in flight. Field numbers:
+ * PushRequest.streams=1; StreamAdapter labels=1, entries=2 (hash=3 left 0, as Promtail does);
+ * EntryAdapter timestamp=1 (Timestamp seconds=1, nanos=2), line=2, structuredMetadata=3
+ * (LabelPairAdapter name=1, value=2).
  */
 export class StreamEncoder {
   /** UTF-8 length of the labels string. */
   private readonly labelsBytes: number;
-  private buf: FastBuffer;
-  /** Bytes of encoded entries in `buf`. */
-  private used = 0;
+  /** Every block but the last is full. */
+  private readonly blocks: FastBuffer[] = [];
+  private block: FastBuffer = emptyBlock;
+  /** Write position in `block`. */
+  private pos = 0;
 
   constructor(readonly labels: string) {
     this.labelsBytes = Buffer.byteLength(labels);
-    this.buf = takeBuffer(initialStreamBuffer);
   }
 
   /**
@@ -146,29 +149,24 @@ export class StreamEncoder {
         size += 1 + varintSize(pair) + pair;
       }
     }
-    let p = this.used;
-    const need = p + 1 + varintSize(size) + size;
-    if (need > this.buf.length) this.grow(need);
-    const buf = this.buf;
-    buf[p++] = 0x12;
-    p = writeVarint(buf, p, size);
-    p = writeTimestamp(buf, p, sec, nano);
-    if (lineBytes !== 0) p = writeString(buf, p, 0x12, line, lineBytes);
-    if (structuredMetadata !== undefined) {
-      for (const name in structuredMetadata) {
-        const value = structuredMetadata[name]!;
-        const nameLen = Buffer.byteLength(name);
-        const valueLen = Buffer.byteLength(value);
-        buf[p++] = 0x1a;
-        p = writeVarint(buf, p, pairBody(nameLen) + pairBody(valueLen));
-        if (nameLen !== 0) p = writeString(buf, p, 0x0a, name, nameLen);
-        if (valueLen !== 0) p = writeString(buf, p, 0x12, value, valueLen);
-      }
+    const need = 1 + varintSize(size) + size;
+    if (this.pos === this.block.length) this.nextBlock();
+    if (need <= this.block.length - this.pos) {
+      this.pos = writeEntry(this.block, this.pos, need, size, sec, nano, line, lineBytes, structuredMetadata);
+      return;
     }
-    if (p !== need) {
-      throw new Error(`push encoder wrote ${p - this.used} bytes where it measured ${need - this.used}`);
+    // Does not fit what is left of the block: encode aside, then fill this block and the next.
+    if (entryScratch.length < need)
+      entryScratch = Buffer.allocUnsafeSlow(Math.max(need, 2 * entryScratch.length)) as FastBuffer;
+    writeEntry(entryScratch, 0, need, size, sec, nano, line, lineBytes, structuredMetadata);
+    let from = 0;
+    while (from < need) {
+      if (this.pos === this.block.length) this.nextBlock();
+      const n = Math.min(need - from, this.block.length - this.pos);
+      entryScratch.copy(this.block, this.pos, from, from + n);
+      this.pos += n;
+      from += n;
     }
-    this.used = p;
   }
 
   /** Size of this stream's StreamAdapter field in the PushRequest (tag and length included). */
@@ -182,26 +180,64 @@ export class StreamEncoder {
     buf[p++] = 0x0a;
     p = writeVarint(buf, p, this.bodySize());
     p = writeString(buf as FastBuffer, p, 0x0a, this.labels, this.labelsBytes);
-    return p + this.buf.copy(buf, p, 0, this.used);
+    const blocks = this.blocks;
+    const last = blocks.length - 1;
+    for (let i = 0; i < last; i++) p += blocks[i]!.copy(buf, p);
+    if (last >= 0) p += blocks[last]!.copy(buf, p, 0, this.pos);
+    return p;
   }
 
-  /** Gives the buffer back to the pool; the encoder must not be used after. */
+  /** Gives the blocks back to the pool; the encoder must not be used after. */
   dispose(): void {
-    giveBuffer(this.buf);
-    this.buf = emptyBuffer;
-    this.used = 0;
+    for (const b of this.blocks) freeBlocks.push(b);
+    this.blocks.length = 0;
+    this.block = emptyBlock;
+    this.pos = 0;
+  }
+
+  private nextBlock(): void {
+    this.block = takeBlock();
+    this.blocks.push(this.block);
+    this.pos = 0;
   }
 
   private bodySize(): number {
-    return 1 + varintSize(this.labelsBytes) + this.labelsBytes + this.used;
+    const n = this.blocks.length;
+    const entries = n === 0 ? 0 : (n - 1) * blockSize + this.pos;
+    return 1 + varintSize(this.labelsBytes) + this.labelsBytes + entries;
   }
+}
 
-  private grow(need: number): void {
-    const bigger = takeBuffer(need);
-    this.buf.copy(bigger, 0, 0, this.used);
-    giveBuffer(this.buf);
-    this.buf = bigger;
+/** Writes one EntryAdapter field of `need` bytes (message `size`) at buf[p]; returns the offset after it. */
+function writeEntry(
+  buf: FastBuffer,
+  p: number,
+  need: number,
+  size: number,
+  sec: number,
+  nano: number,
+  line: string,
+  lineBytes: number,
+  structuredMetadata: LabelSet | undefined,
+): number {
+  const end = p + need;
+  buf[p++] = 0x12;
+  p = writeVarint(buf, p, size);
+  p = writeTimestamp(buf, p, sec, nano);
+  if (lineBytes !== 0) p = writeString(buf, p, 0x12, line, lineBytes);
+  if (structuredMetadata !== undefined) {
+    for (const name in structuredMetadata) {
+      const value = structuredMetadata[name]!;
+      const nameLen = Buffer.byteLength(name);
+      const valueLen = Buffer.byteLength(value);
+      buf[p++] = 0x1a;
+      p = writeVarint(buf, p, pairBody(nameLen) + pairBody(valueLen));
+      if (nameLen !== 0) p = writeString(buf, p, 0x0a, name, nameLen);
+      if (valueLen !== 0) p = writeString(buf, p, 0x12, value, valueLen);
+    }
   }
+  if (p !== end) throw new Error(`push encoder wrote ${need - (end - p)} bytes where it measured ${need}`);
+  return p;
 }
 
 /** The PushRequest of the given streams, written at the start of `into` when it is large enough. */
@@ -238,46 +274,32 @@ interface FastBuffer extends Buffer {
   utf8Write(s: string, offset: number, length: number): number;
 }
 
-// --- buffer pool ----------------------------------------------------------------------------
+// --- block pool -----------------------------------------------------------------------------
 
-/** A stream's first buffer: most streams of a batch hold a few lines, a busy one grows. */
-const initialStreamBuffer = 2048;
-/** Pooled bytes at most; a buffer given back beyond that is left to the GC. */
-const maxPooledBytes = 16 * 1024 * 1024;
-/** Free buffers by size class: index k holds buffers of initialStreamBuffer << k bytes. */
-const pool: Buffer[][] = [];
-let pooledBytes = 0;
-const emptyBuffer = Buffer.alloc(0) as FastBuffer;
+/**
+ * Small enough that the last, partly filled block of each stream of a batch wastes little,
+ * large enough that most entries are written straight into one.
+ */
+const blockSize = 8 * 1024;
+/** Blocks are cut from slabs of this size, so the pool is a few large allocations. */
+const slabSize = 256 * 1024;
+/**
+ * Free blocks. The pool never shrinks: it holds what was in flight at the busiest moment,
+ * which the in-flight budget bounds, and a steady flow then reuses it without allocating.
+ */
+const freeBlocks: FastBuffer[] = [];
+const emptyBlock = Buffer.alloc(0) as FastBuffer;
+/** An entry that does not fit the rest of its block is encoded here first. */
+let entryScratch = Buffer.allocUnsafeSlow(blockSize) as FastBuffer;
 
-function sizeClass(bytes: number): number {
-  let k = 0;
-  while (initialStreamBuffer << k < bytes) k++;
-  return k;
-}
-
-/** A buffer of at least `bytes` (initialStreamBuffer times a power of two), from the pool when it has one. */
-function takeBuffer(bytes: number): FastBuffer {
-  const k = sizeClass(bytes);
-  const free = pool[k];
-  if (free !== undefined && free.length > 0) {
-    const buf = free.pop()!;
-    pooledBytes -= buf.length;
-    return buf as FastBuffer;
+function takeBlock(): FastBuffer {
+  const free = freeBlocks.pop();
+  if (free !== undefined) return free;
+  const slab = new ArrayBuffer(slabSize);
+  for (let off = slabSize - blockSize; off > 0; off -= blockSize) {
+    freeBlocks.push(Buffer.from(slab, off, blockSize) as FastBuffer);
   }
-  // Not allocUnsafe: its small buffers are slices of a shared slab, which pooling would pin.
-  return Buffer.allocUnsafeSlow(initialStreamBuffer << k) as FastBuffer;
-}
-
-function giveBuffer(buf: Buffer): void {
-  if (buf.length === 0 || pooledBytes + buf.length > maxPooledBytes) return;
-  const k = sizeClass(buf.length);
-  let free = pool[k];
-  if (free === undefined) {
-    free = [];
-    pool[k] = free;
-  }
-  free.push(buf);
-  pooledBytes += buf.length;
+  return Buffer.from(slab, 0, blockSize) as FastBuffer;
 }
 
 /** Size of a varint below 2^32. */

@@ -61,6 +61,49 @@ type PathState = 'same' | 'missing' | 'newer';
 
 const maxHeldFiles = 8;
 
+const emptyBuffer = Buffer.alloc(0);
+/** A carry buffer at most this large is kept between reads; a longer line's is let go once it is out. */
+const smallCarry = 4096;
+
+/**
+ * Reads in flight at once over every tailer. libuv's thread pool runs that many at a time
+ * anyway; a read waiting here holds no chunk.
+ */
+const maxConcurrentReads = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
+let readsInFlight = 0;
+const readWaiters: (() => void)[] = [];
+
+function acquireRead(): Promise<void> | undefined {
+  if (readsInFlight < maxConcurrentReads) {
+    readsInFlight++;
+    return undefined;
+  }
+  return new Promise((resolve) => readWaiters.push(resolve));
+}
+
+/** Hands the slot to the next waiting read, if any. */
+function releaseRead(): void {
+  const next = readWaiters.shift();
+  if (next !== undefined) next();
+  else readsInFlight--;
+}
+
+/** Free read chunks by size (tailers share them: see readChunk). */
+const chunkPool = new Map<number, Buffer[]>();
+
+function takeChunk(size: number): Buffer {
+  return chunkPool.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+}
+
+function giveChunk(buf: Buffer): void {
+  let free = chunkPool.get(buf.length);
+  if (free === undefined) {
+    free = [];
+    chunkPool.set(buf.length, free);
+  }
+  if (free.length < maxConcurrentReads) free.push(buf);
+}
+
 export class Tailer {
   readonly path: string;
   /** Settles once, when the tailer has ended for good (never rejects). */
@@ -79,8 +122,10 @@ export class Tailer {
   private acks: FileAcks | undefined;
   private current: HeldFile | undefined;
   private readonly next: HeldFile[] = [];
-  private buf: Buffer;
-  /** File offset of buf[0]; buf[0, filled) is the unterminated line carried to the next read. */
+  /** The buffer of the read being split: a pooled chunk, or `carry` while a long line builds up. */
+  private buf: Buffer = emptyBuffer;
+  /** carry[0, filled) is the unterminated line carried to the next read; it starts at file offset bufBase. */
+  private carry: Buffer = emptyBuffer;
   private bufBase = 0;
   private filled = 0;
 
@@ -118,7 +163,6 @@ export class Tailer {
     this.maxPollMs = Math.max(this.minPollMs, options.maxPollFrequencyMs ?? 250);
     this.pollMs = this.minPollMs;
     this.chunkSize = options.chunkSize ?? 256 * 1024;
-    this.buf = Buffer.allocUnsafe(this.chunkSize);
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -337,29 +381,57 @@ export class Tailer {
     this.resolveDone(end);
   }
 
-  private readChunk(): Promise<number> {
-    if (this.filled === this.buf.length) {
-      // A line longer than the buffer: grow it (back to chunkSize once the line is out).
-      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-      this.buf.copy(bigger, 0, 0, this.filled);
-      this.buf = bigger;
-    }
-    const buf = this.buf;
+  /**
+   * Reads the next bytes after the carried unterminated line. Short carries are copied to the
+   * front of a pooled chunk (a tailer holds no chunk between reads, so a node with hundreds of
+   * files does not hold hundreds of chunks); a long line builds up in its own buffer instead,
+   * doubling, so it is not copied again on every read.
+   */
+  private async readChunk(): Promise<number> {
     const off = this.filled;
     const fd = this.current!.fd;
-    // Near the budget's limit, read only what it still allows (a page at least): many tailers
-    // reading whole chunks at once would overshoot it by chunkSize each.
-    const room = Math.max(4096, this.budget.limit - this.budget.bytes);
-    const len = Math.min(buf.length - off, room);
-    return new Promise((resolve, reject) => {
-      fs.read(fd, buf, off, len, this.bufBase + off, (err, n) => (err ? reject(err) : resolve(n)));
-    });
+    await acquireRead();
+    let buf: Buffer;
+    if (off <= this.chunkSize >> 2) {
+      buf = takeChunk(this.chunkSize);
+      if (off > 0) this.carry.copy(buf, 0, 0, off);
+    } else {
+      if (this.carry.length < off + this.chunkSize) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * this.carry.length, off + this.chunkSize));
+        this.carry.copy(bigger, 0, 0, off);
+        this.carry = bigger;
+      }
+      buf = this.carry;
+    }
+    // Near the budget's limit, read only what it still allows (a page at least), and count the
+    // read against it until its lines are tracked: tailers reading at once would otherwise each
+    // overshoot it by a chunk.
+    const budget = this.budget;
+    const len = Math.min(buf.length - off, this.chunkSize, Math.max(4096, budget.limit - budget.bytes));
+    budget.add(len);
+    let n = 0;
+    try {
+      n = await new Promise<number>((resolve, reject) => {
+        fs.read(fd, buf, off, len, this.bufBase + off, (err, bytes) => (err ? reject(err) : resolve(bytes)));
+      });
+    } finally {
+      budget.sub(len);
+      releaseRead();
+    }
+    if (n === 0) {
+      // The carry is unchanged: it was copied, not moved.
+      if (buf !== this.carry) giveChunk(buf);
+      return 0;
+    }
+    this.buf = buf;
+    return n;
   }
 
-  /** Hands on every complete line among the `n` bytes just read; keeps the unterminated rest. */
+  /** Hands on every complete line among the `n` bytes just read; carries the unterminated rest. */
   private split(n: number): void {
     const end = this.filled + n;
     const buf = this.buf;
+    this.buf = emptyBuffer;
     const view = buf.subarray(0, end);
     const base = this.bufBase;
     const acks = this.acks!;
@@ -377,21 +449,29 @@ export class Tailer {
     }
     if (lines > 0) this.readLinesChild?.inc(lines);
     const rest = end - start;
-    if (rest > 0 && start > 0) buf.copy(buf, 0, start, end);
     this.bufBase = base + start;
     this.filled = rest;
     this.readBytesChild?.set(end + base);
-    if (rest < this.chunkSize && buf.length > this.chunkSize) {
-      const smaller = Buffer.allocUnsafe(this.chunkSize);
-      buf.copy(smaller, 0, 0, rest);
-      this.buf = smaller;
+    if (buf === this.carry) {
+      if (rest <= smallCarry && buf.length > smallCarry) {
+        // The long line is out: let its buffer go.
+        this.carry = rest === 0 ? emptyBuffer : Buffer.from(buf.subarray(start, end));
+      } else if (rest > 0 && start > 0) {
+        buf.copy(buf, 0, start, end);
+      }
+      return;
     }
+    if (rest > this.carry.length) this.carry = Buffer.allocUnsafe(Math.max(rest, smallCarry));
+    else if (rest <= smallCarry && this.carry.length > smallCarry)
+      this.carry = Buffer.allocUnsafe(smallCarry);
+    if (rest > 0) buf.copy(this.carry, 0, start, end);
+    giveChunk(buf);
   }
 
   /** The file is left for good: its unterminated last line is a line too. */
   private emitPartial(): void {
     if (this.filled === 0) return;
-    const line = this.buf.toString('utf8', 0, this.filled);
+    const line = this.carry.toString('utf8', 0, this.filled);
     const start = this.bufBase;
     this.bufBase += this.filled;
     this.filled = 0;

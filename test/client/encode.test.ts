@@ -131,6 +131,27 @@ describe('encodePushRequest', () => {
     assert.ok(encodePushRequest(streams).equals(encodePushRequestWriter(streams)));
   });
 
+  test('entries of every size, split across the encoder blocks, equal the Writer encoding', () => {
+    // Deterministic sizes around and across the 8 KiB block boundary, multi-byte text, metadata.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      return seed / 0x1_0000_0000;
+    };
+    const many: PushStream[] = [0, 1, 2].map((s) => ({ labels: `{s="${s}"}`, entries: [] }));
+    for (let i = 0; i < 3000; i++) {
+      const r = next();
+      const len = r < 0.8 ? Math.floor(next() * 300) : r < 0.97 ? 7000 + Math.floor(next() * 3000) : 70_000;
+      const text = (i % 7 === 0 ? 'é日😀' : 'abc').repeat(Math.ceil(len / 3)).slice(0, len);
+      const sm = i % 11 === 0 ? { trace_id: String(i) } : undefined;
+      many[i % 3]!.entries.push(entry(1_700_000_000_000_000_000n + BigInt(i) * 1_000_001n, text, sm));
+    }
+    // Twice: the second run reuses the blocks the first gave back.
+    for (let round = 0; round < 2; round++) {
+      assert.ok(encodePushRequest(many).equals(encodePushRequestWriter(many)));
+    }
+  });
+
   test('empty request', () => {
     assert.equal(encodePushRequest([]).length, 0);
     assert.deepEqual(decodePushRequest(compress(encodePushRequest([])), 'application/x-protobuf'), {

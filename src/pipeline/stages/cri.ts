@@ -43,8 +43,12 @@ interface CriOptions {
 interface Pending {
   /** The latest fragment: the joined entry keeps its timestamp, labels and extracted (as Promtail). */
   entry: Entry;
-  line: string;
-  /** UTF-8 size of `line`, tracked only when truncating. */
+  /**
+   * The fragments' contents, joined once when the line is complete: a string grown by `+=`
+   * across reads can be promoted to the old generation, and then so is its flattened copy.
+   */
+  parts: string[];
+  /** UTF-8 size of the parts, tracked only when truncating. */
   bytes: number;
   /** The first fragment's: the position must not pass the start of the joined line. */
   delivery: Delivery | undefined;
@@ -148,7 +152,7 @@ class CriStage implements Stage {
       );
       this.emitAll(out);
     }
-    const p: Pending = { entry, line: '', bytes: 0, delivery: entry.delivery };
+    const p: Pending = { entry, parts: [], bytes: 0, delivery: entry.delivery };
     this.append(p, entry.line);
     this.pending.set(key, p);
   }
@@ -162,7 +166,7 @@ class CriStage implements Stage {
     }
     this.pending.delete(key);
     this.fold(held, entry);
-    entry.line = held.line;
+    entry.line = joined(held);
     out.emit(entry);
   }
 
@@ -177,17 +181,17 @@ class CriStage implements Stage {
   private append(p: Pending, text: string): void {
     const max = this.truncateAt;
     if (max === 0) {
-      p.line += text;
+      p.parts.push(text);
       return;
     }
     if (p.bytes >= max) return;
     const size = Buffer.byteLength(text);
     if (p.bytes + size <= max) {
-      p.line += text;
+      p.parts.push(text);
       p.bytes += size;
       return;
     }
-    p.line += utf8Prefix(text, max - p.bytes);
+    p.parts.push(utf8Prefix(text, max - p.bytes));
     p.bytes = max;
   }
 
@@ -196,11 +200,16 @@ class CriStage implements Stage {
     const held = [...this.pending.values()];
     this.pending.clear();
     for (const p of held) {
-      p.entry.line = p.line;
+      p.entry.line = joined(p);
       p.entry.delivery = p.delivery;
       out.emit(p.entry);
     }
   }
+}
+
+function joined(p: Pending): string {
+  const parts = p.parts;
+  return parts.length === 1 ? parts[0]! : parts.join('');
 }
 
 /** The longest prefix of `text` that fits in `bytes` UTF-8 bytes without splitting a character. */
