@@ -103,4 +103,25 @@ describe('labels stage: values', () => {
     assert.equal(c.labels, shared);
     assert.deepEqual(shared, { job: 'j', level: 'info' });
   });
+
+  it('entries of a stream with the same values share one label object (the client caches by object)', () => {
+    const shared = Object.freeze({ job: 'j' });
+    const other = Object.freeze({ job: 'k' });
+    const stage = build('labels:\n  level:\n  app: application\n');
+    const e = (labels: LabelSet, extracted: Record<string, unknown>) => entry('x', { labels, extracted });
+    const [a, b, c, d, f] = [
+      e(shared, { level: 'warn', application: 'api' }),
+      e(shared, { level: 'warn', application: 'api' }),
+      e(shared, { level: 'warn', application: 'web' }),
+      e(shared, { level: 'warn' }),
+      e(other, { level: 'warn', application: 'api' }),
+    ];
+    run(stage, [a!, b!, c!, d!, f!]);
+    assert.equal(a!.labels, b!.labels);
+    assert.deepEqual(a!.labels, { job: 'j', level: 'warn', app: 'api' });
+    assert.deepEqual(c!.labels, { job: 'j', level: 'warn', app: 'web' });
+    assert.deepEqual(d!.labels, { job: 'j', level: 'warn' });
+    assert.deepEqual(f!.labels, { job: 'k', level: 'warn', app: 'api' });
+    assert.notEqual(a!.labels, f!.labels);
+  });
 });

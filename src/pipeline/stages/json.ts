@@ -86,6 +86,15 @@ function toExtracted(r: JSONValue): unknown {
   return goJsonMarshal(r, { escapeHTML: true, sortKeys: false, floats: 'jsoniter' });
 }
 
+/** The first character code that is not JSON whitespace (space, tab, LF, CR), or -1. */
+function firstNonSpace(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return c;
+  }
+  return -1;
+}
+
 class JsonStage implements Stage {
   readonly type = 'json';
 
@@ -109,10 +118,15 @@ class JsonStage implements Stage {
       input = value;
     }
     let data: unknown;
-    try {
-      data = JSON.parse(input);
-    } catch {
-      data = undefined;
+    // Only an object or `null` can be valid here (see below): most non-JSON lines are told by
+    // their first character, without the exception JSON.parse would throw.
+    const first = firstNonSpace(input);
+    if (first === 0x7b || first === 0x6e) {
+      try {
+        data = JSON.parse(input);
+      } catch {
+        data = undefined;
+      }
     }
     // Go unmarshals into map[string]interface{}: only an object (or JSON null) fits.
     if (data === undefined || (data !== null && (typeof data !== 'object' || Array.isArray(data)))) {
