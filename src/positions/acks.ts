@@ -10,8 +10,14 @@
 import type { Delivery } from '../types.js';
 import type { PositionSink } from './store.js';
 
-/** Default `inFlightBytes`: 16 MiB of lines read but not yet released, over all files. */
-export const defaultInFlightBytes = 16 * 1024 * 1024;
+/**
+ * Default `inFlightBytes`: 8 MiB of lines read but not yet released, over all files. The
+ * clients push one batch at a time, so a few `batchsize` batches queued behind the one in
+ * flight keep them busy; more only holds memory (the files are the buffer). Lines folded into
+ * another (cri partial lines, multiline) leave the count when folded, so what the clients hold
+ * can exceed it.
+ */
+export const defaultInFlightBytes = 8 * 1024 * 1024;
 
 /**
  * Bytes of entries handed out but not yet fully released, over every file. Tailers await
