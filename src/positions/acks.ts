@@ -21,15 +21,22 @@ export const defaultInFlightBytes = 8 * 1024 * 1024;
 
 /**
  * Bytes of entries handed out but not yet fully released, over every file. Tailers await
- * `room()` before each read; releases wake them as soon as the total drops below the limit.
+ * `room()` before each read. Reading pauses when the total reaches the limit and resumes once
+ * releases bring it down to a low-water mark a quarter of the limit (at most 2 MiB) below:
+ * resuming at the first byte of room would have every tailer read a sliver, and each read
+ * that ends inside a long line leaves its fragments waiting, long enough to be promoted by the
+ * young-generation GC.
  */
 export class InFlightBudget {
   private inFlight = 0;
+  private paused = false;
+  private readonly resumeAt: number;
   private waiting: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 
   constructor(readonly limit: number = defaultInFlightBytes) {
     if (!(limit > 0)) throw new Error(`in-flight byte limit must be positive, got ${limit}`);
+    this.resumeAt = limit - Math.min(limit / 4, 2 * 1024 * 1024);
   }
 
   /** Bytes currently in flight. */
@@ -39,12 +46,12 @@ export class InFlightBudget {
 
   /** True while readers should pause. */
   get full(): boolean {
-    return this.inFlight >= this.limit;
+    return this.paused;
   }
 
-  /** Resolves at once when there is room, else when releases bring the total below the limit. */
+  /** Resolves at once when reading may go on, else when releases bring the total to the low-water mark. */
   room(): Promise<void> {
-    if (this.inFlight < this.limit) return Promise.resolve();
+    if (!this.paused) return Promise.resolve();
     if (!this.waiting) {
       this.waiting = new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -56,12 +63,15 @@ export class InFlightBudget {
   /** @internal */
   add(n: number): void {
     this.inFlight += n;
+    if (this.inFlight >= this.limit) this.paused = true;
   }
 
   /** @internal */
   sub(n: number): void {
     this.inFlight -= n;
-    if (this.wake !== undefined && this.inFlight < this.limit) {
+    if (!this.paused || this.inFlight > this.resumeAt) return;
+    this.paused = false;
+    if (this.wake !== undefined) {
       const wake = this.wake;
       this.wake = undefined;
       this.waiting = undefined;

@@ -155,6 +155,23 @@ describe('InFlightBudget', () => {
     await budget.room(); // resolves at once
   });
 
+  it('once full, stays full until releases reach the low-water mark (a quarter below the limit)', async () => {
+    const budget = new InFlightBudget(100);
+    const acks = new FileAcks(newStore(), '/f.log', budget, 0);
+    const d = handOut(acks, [60, 30, 20]);
+    let woke = false;
+    const wait = budget.room().then(() => {
+      woke = true;
+    });
+    d[2]!.release(); // 90: below the limit, above 75
+    await new Promise((r) => setImmediate(r));
+    assert.equal(budget.full, true);
+    assert.equal(woke, false);
+    d[1]!.release(); // 60
+    await wait;
+    assert.equal(budget.full, false);
+  });
+
   it('rejects a non-positive limit', () => {
     assert.throws(() => new InFlightBudget(0));
   });
