@@ -42,7 +42,7 @@ interface CriOptions {
 /** A stream's partial line in the making. */
 interface Pending {
   /** The latest fragment: the joined entry keeps its timestamp, labels and extracted (as Promtail). */
-  entry: Entry;
+  entry: Entry | undefined;
   /**
    * The fragments' contents, joined once when the line is complete: a string grown by `+=`
    * across reads can be promoted to the old generation, and then so is its flattened copy.
@@ -200,16 +200,26 @@ class CriStage implements Stage {
     const held = [...this.pending.values()];
     this.pending.clear();
     for (const p of held) {
-      p.entry.line = joined(p);
-      p.entry.delivery = p.delivery;
-      out.emit(p.entry);
+      const entry = p.entry!;
+      entry.delivery = p.delivery;
+      entry.line = joined(p);
+      out.emit(entry);
     }
   }
 }
 
+/**
+ * The joined line; empties `p`. A Pending that waited across GCs lives in the old generation,
+ * and until the next full GC everything it still points to would survive every young GC: the
+ * completed entry, its extracted values, its line and fragments.
+ */
 function joined(p: Pending): string {
   const parts = p.parts;
-  return parts.length === 1 ? parts[0]! : parts.join('');
+  const line = parts.length === 1 ? parts[0]! : parts.join('');
+  parts.length = 0;
+  p.entry = undefined;
+  p.delivery = undefined;
+  return line;
 }
 
 /** The longest prefix of `text` that fits in `bytes` UTF-8 bytes without splitting a character. */
@@ -373,7 +383,9 @@ export function parseRfc3339Nano(s: string, start = 0, end = s.length): bigint |
     digits(s, start + 14, 2) * 60 +
     digits(s, start + 17, 2) -
     offset;
-  lastSecond = s.slice(start, start + 19);
+  // Two short slices are copies (V8 slices strings of 13+ characters), so the cache does not
+  // keep the whole line alive through young GCs.
+  lastSecond = s.slice(start, start + 10) + s.slice(start + 10, start + 19);
   lastZone = s.slice(i, end);
   lastSecondNs = BigInt(seconds) * nsPerSecond;
   return lastSecondNs + BigInt(nanos);
