@@ -117,7 +117,57 @@ export function validatePipeline(list: ConfigNode, jobName: string): void {
 /** How often a failing stage is logged, at most. */
 const errorLogInterval = 10_000;
 
-/** The StageOutput of one stage: passes its entries to the next stage, or to the sink. */
+/** Where the entries that leave a chain of stages go. */
+export interface ChainEnd {
+  /** An entry passed on by the last stage. */
+  emit(entry: Entry): void;
+  /** An entry a stage dropped on purpose (`stage` is its type). */
+  drop(entry: Entry, reason: string, stage: string): void;
+}
+
+/**
+ * Stages run in order, each with its own stable StageOutput: the top level of a pipeline, and
+ * the nested stages of `match`. A stage that throws on an entry is logged (rate-limited) and the
+ * entry passes on as it is, as Promtail's stages do.
+ */
+export class StageChain {
+  private readonly links: Link[];
+  private readonly head: Link | undefined;
+
+  constructor(
+    readonly stages: readonly Stage[],
+    readonly end: ChainEnd,
+    readonly logger: Logger,
+  ) {
+    this.links = stages.map((stage) => new Link(stage, this));
+    for (let i = 0; i < this.links.length - 1; i++) this.links[i]!.next = this.links[i + 1];
+    this.head = this.links[0];
+  }
+
+  /** Runs one entry through the stages; it leaves through `end`, or a stage holds it. */
+  process(entry: Entry): void {
+    if (this.head === undefined) this.end.emit(entry);
+    else this.head.process(entry);
+  }
+
+  /** Passes on what every stage holds, in stage order (so held entries still meet later stages). */
+  flush(): void {
+    for (const link of this.links) link.flush();
+  }
+
+  /** Releases the stages' timers. */
+  close(): void {
+    for (const s of this.stages) {
+      try {
+        s.close?.();
+      } catch (err) {
+        this.logger.error('pipeline stage failed to close', { stage: s.type, err });
+      }
+    }
+  }
+}
+
+/** The StageOutput of one stage: passes its entries to the next stage, or out of the chain. */
 class Link implements StageOutput {
   next: Link | undefined;
   /** The entry in `process`, to know whether a stage that threw had passed it on already. */
@@ -128,7 +178,7 @@ class Link implements StageOutput {
 
   constructor(
     readonly stage: Stage,
-    private readonly pipeline: Pipeline,
+    private readonly chain: StageChain,
   ) {}
 
   process(entry: Entry): void {
@@ -159,12 +209,12 @@ class Link implements StageOutput {
   emit(entry: Entry): void {
     if (entry === this.current) this.handled = true;
     if (this.next !== undefined) this.next.process(entry);
-    else this.pipeline.output(entry);
+    else this.chain.end.emit(entry);
   }
 
   drop(entry: Entry, reason: string): void {
     if (entry === this.current) this.handled = true;
-    this.pipeline.dropped(entry, reason, this.stage.type);
+    this.chain.end.drop(entry, reason, this.stage.type);
   }
 
   failed(err: unknown): void {
@@ -173,7 +223,7 @@ class Link implements StageOutput {
       this.suppressed++;
       return;
     }
-    this.pipeline.logger.error('pipeline stage failed on an entry; passing the entry on unchanged', {
+    this.chain.logger.error('pipeline stage failed on an entry; passing the entry on unchanged', {
       stage: this.stage.type,
       err,
       ...(this.suppressed ? { suppressed: this.suppressed } : {}),
@@ -184,10 +234,9 @@ class Link implements StageOutput {
 }
 
 /** Runs entries through a scrape config's stages into a sink. */
-export class Pipeline {
+export class Pipeline implements ChainEnd {
   readonly logger: Logger;
-  private readonly stages: Stage[];
-  private readonly head: Link | undefined;
+  private readonly chain: StageChain;
   private readonly onDrop: DropHook | undefined;
   private readonly inspector: Inspector | undefined;
   private readonly dropCounters = new Map<string, { inc(): void }>();
@@ -204,8 +253,9 @@ export class Pipeline {
     this.onDrop = options.onDrop;
     const inspector = options.inspector;
     this.inspector = inspector;
+    let stages: Stage[];
     if (inspector === undefined) {
-      this.stages = ctx.buildStages(list, ctx);
+      stages = ctx.buildStages(list, ctx);
     } else {
       // Nested stages (match) are built through the context: wrap those too.
       const inner = ctx.buildStages;
@@ -213,58 +263,44 @@ export class Pipeline {
         ...ctx,
         buildStages: (l, c) => inner(l, c).map((s) => inspector.wrap(s)),
       };
-      this.stages = inspecting.buildStages(list, inspecting);
+      stages = inspecting.buildStages(list, inspecting);
     }
-    let next: Link | undefined;
-    for (let i = this.stages.length - 1; i >= 0; i--) {
-      const link: Link = new Link(this.stages[i]!, this);
-      link.next = next;
-      next = link;
-    }
-    this.head = next;
+    this.chain = new StageChain(stages, this, this.logger);
   }
 
   /** The number of top-level stages. */
   get size(): number {
-    return this.stages.length;
+    return this.chain.stages.length;
   }
 
   /** Runs one entry through the stages; it reaches the sink, is dropped, or is held by a stage. */
   process(entry: Entry): void {
     if (this.closed) throw new Error(`pipeline of job ${this.ctx.jobName} is closed`);
     if (this.inspector !== undefined) this.inspector.entry(entry);
-    if (this.head === undefined) {
-      this.output(entry);
-      return;
+    if (this.chain.stages.length > 0) {
+      // As Promtail: the initial labels (filename, ...) are extracted values too.
+      const labels = entry.labels;
+      const extracted = entry.extracted;
+      for (const name in labels) extracted[name] = labels[name];
     }
-    // As Promtail: the initial labels (filename, ...) are extracted values too.
-    const labels = entry.labels;
-    const extracted = entry.extracted;
-    for (const name in labels) extracted[name] = labels[name];
-    this.head.process(entry);
+    this.chain.process(entry);
   }
 
   /** Passes on what every stage holds (multiline blocks, cri partial lines), in stage order. */
   flush(): void {
     if (this.inspector !== undefined) this.inspector.flush();
-    for (let link = this.head; link !== undefined; link = link.next) link.flush();
+    this.chain.flush();
   }
 
   /** Releases the stages' timers; does not flush. Entries still held keep their deliveries unreleased. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.stages) {
-      try {
-        s.close?.();
-      } catch (err) {
-        this.logger.error('pipeline stage failed to close', { stage: s.type, err });
-      }
-    }
+    this.chain.close();
   }
 
-  /** @internal The end of the chain. */
-  output(entry: Entry): void {
+  /** @internal The end of the chain: the sink. */
+  emit(entry: Entry): void {
     try {
       this.sink(entry);
     } catch (err) {
@@ -276,8 +312,8 @@ export class Pipeline {
     }
   }
 
-  /** @internal A stage dropped an entry on purpose. */
-  dropped(entry: Entry, reason: string, stage: string): void {
+  /** @internal A stage dropped an entry on purpose: counted, its delivery released, the hook told. */
+  drop(entry: Entry, reason: string, stage: string): void {
     let counter = this.dropCounters.get(reason);
     if (counter === undefined) {
       counter = this.ctx.metrics.pipelineDroppedLines.labels(reason);

@@ -6,6 +6,7 @@
 import type { Logger } from '../../log.js';
 import type { Entry, LabelSet } from '../../types.js';
 import { LogQLSyntaxError, type LogSelector, parseLogSelector } from '../logql.js';
+import { type ChainEnd, StageChain } from '../pipeline.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 
 export const matchStage: StageDefinition = {
@@ -61,74 +62,21 @@ export const matchStage: StageDefinition = {
   },
 };
 
-/** How often a failing nested stage is logged, at most. */
-const errorLogInterval = 10_000;
-
-/** The StageOutput of one nested stage: on to the next nested stage, or out of the match stage. */
-class NestedLink implements StageOutput {
-  next: NestedLink | undefined;
-  private current: Entry | undefined;
-  private handled = false;
-  private lastErrorLog = 0;
-
-  constructor(
-    readonly stage: Stage,
-    private readonly owner: MatchStage,
-  ) {}
-
-  process(entry: Entry): void {
-    const outer = this.current;
-    const outerHandled = this.handled;
-    this.current = entry;
-    this.handled = false;
-    try {
-      this.stage.process(entry, this);
-    } catch (err) {
-      // As at the top level: a failing stage is logged and the entry passes on as it is.
-      const now = Date.now();
-      if (now - this.lastErrorLog >= errorLogInterval) {
-        this.lastErrorLog = now;
-        this.owner.logger.error('nested stage failed on an entry; passing the entry on unchanged', {
-          nested: this.stage.type,
-          err,
-        });
-      }
-      if (!this.handled) this.emit(entry);
-    }
-    this.current = outer;
-    this.handled = outerHandled;
-  }
-
-  emit(entry: Entry): void {
-    if (entry === this.current) this.handled = true;
-    if (this.next !== undefined) this.next.process(entry);
-    else this.owner.out!.emit(entry);
-  }
-
-  drop(entry: Entry, reason: string): void {
-    if (entry === this.current) this.handled = true;
-    this.owner.out!.drop(entry, reason);
-  }
-}
-
-class MatchStage implements Stage {
+class MatchStage implements Stage, ChainEnd {
   readonly type = 'match';
   /** The match stage's own output, kept for what nested stages pass on later. */
-  out: StageOutput | undefined;
-  private readonly head: NestedLink | undefined;
-  private readonly links: NestedLink[];
+  private out: StageOutput | undefined;
+  private readonly chain: StageChain;
   /** Label-matcher results per label set, when a regex makes them worth remembering. */
   private readonly labelCache: WeakMap<LabelSet, boolean> | undefined;
 
   constructor(
     private readonly selector: LogSelector,
-    private readonly stages: Stage[],
+    stages: Stage[],
     private readonly reason: string,
-    readonly logger: Logger,
+    logger: Logger,
   ) {
-    this.links = stages.map((s) => new NestedLink(s, this));
-    for (let i = 0; i < this.links.length - 1; i++) this.links[i]!.next = this.links[i + 1];
-    this.head = this.links[0];
+    this.chain = new StageChain(stages, this, logger);
     // Label sets are shared per stream and never mutated, so a result per object stays true.
     if (selector.matchers.some((m) => m.type === '=~' || m.type === '!~')) this.labelCache = new WeakMap();
   }
@@ -139,17 +87,26 @@ class MatchStage implements Stage {
       out.emit(entry);
       return;
     }
-    if (this.head === undefined) out.drop(entry, this.reason);
-    else this.head.process(entry);
+    if (this.chain.stages.length === 0) out.drop(entry, this.reason);
+    else this.chain.process(entry);
   }
 
   flush(out: StageOutput): void {
     this.out = out;
-    for (const link of this.links) link.stage.flush?.(link);
+    this.chain.flush();
   }
 
   close(): void {
-    for (const s of this.stages) s.close?.();
+    this.chain.close();
+  }
+
+  /** What the nested stages pass on continues after the match stage. */
+  emit(entry: Entry): void {
+    this.out!.emit(entry);
+  }
+
+  drop(entry: Entry, reason: string): void {
+    this.out!.drop(entry, reason);
   }
 
   private matches(entry: Entry): boolean {
