@@ -9,8 +9,9 @@ import type { ScrapeConfig } from '../config/types.js';
 import { silentLogger } from '../log.js';
 import { createMetrics } from '../metrics.js';
 import { formatTimestamp } from '../pipeline/inspect.js';
+import { observeStage, type Snapshot } from '../pipeline/observe.js';
 import { createStageContext, Pipeline } from '../pipeline/pipeline.js';
-import type { Stage, StageContext, StageOutput } from '../pipeline/stage.js';
+import type { Stage, StageContext } from '../pipeline/stage.js';
 import { type Entry, type LabelSet, nowNanos } from '../types.js';
 import { sortedLabels } from './common.js';
 
@@ -115,21 +116,39 @@ export function runPipelineLines(
   return run;
 }
 
-interface Snapshot {
-  labels: LabelSet;
-  timestamp: bigint;
-  line: string;
-  extracted: Record<string, unknown>;
-  structuredMetadata: LabelSet;
-}
-
 class Recorder {
   record: LineRecord = { number: 0, stages: [], entries: [], dropped: [] };
   /** Entries already counted as dropped in this record (a drop inside match is passed up). */
   private readonly droppedEntries = new WeakSet<Entry>();
 
   wrap(stage: Stage, depth: number): Stage {
-    return new RecordedStage(stage, this, depth);
+    const record = () => this.record;
+    const event = (result: StageEvent['result']): StageEvent => {
+      const e: StageEvent = { stage: stage.type, depth, result, changes: [] };
+      record().stages.push(e);
+      return e;
+    };
+    return observeStage<StageEvent>(stage, {
+      // The event takes its place when the stage is entered, so nested stages list after their match.
+      entered: () => event('held'),
+      left: (entry, before, call, dropReason) => {
+        // An entry held from before (or made by the stage) gets an event of its own.
+        const e = call ?? event('emitted');
+        if (dropReason !== undefined) {
+          e.result = 'dropped';
+          e.reason = dropReason;
+          this.dropped(entry, stage.type, dropReason);
+          return;
+        }
+        if (e.result === 'held') e.result = 'passed';
+        e.changes = changes(before, entry);
+      },
+      held: () => {},
+      failed: (err, e) => {
+        e.result = 'failed';
+        e.reason = err instanceof Error ? err.message : String(err);
+      },
+    });
   }
 
   output(entry: Entry): void {
@@ -146,106 +165,6 @@ class Recorder {
     this.droppedEntries.add(entry);
     this.record.dropped.push({ stage, reason });
   }
-}
-
-class RecordedStage implements Stage {
-  readonly type: string;
-  private readonly snapshots = new WeakMap<Entry, Snapshot>();
-  private readonly outputs = new WeakMap<StageOutput, RecordedOutput>();
-
-  constructor(
-    private readonly inner: Stage,
-    readonly recorder: Recorder,
-    private readonly depth: number,
-  ) {
-    this.type = inner.type;
-  }
-
-  process(entry: Entry, out: StageOutput): void {
-    const o = this.output(out);
-    this.snapshots.set(entry, snapshot(entry));
-    // The event takes its place when the stage is entered, so nested stages list after their match.
-    const event: StageEvent = { stage: this.type, depth: this.depth, result: 'held', changes: [] };
-    this.recorder.record.stages.push(event);
-    const outer = o.current;
-    o.current = { entry, event };
-    try {
-      this.inner.process(entry, o);
-    } catch (err) {
-      event.result = 'failed';
-      event.reason = err instanceof Error ? err.message : String(err);
-      throw err;
-    } finally {
-      o.current = outer;
-    }
-  }
-
-  flush(out: StageOutput): void {
-    this.inner.flush?.(this.output(out));
-  }
-
-  close(): void {
-    this.inner.close?.();
-  }
-
-  /** Fills the event of the entry in process, or adds one for an entry held from before. */
-  report(current: { entry: Entry; event: StageEvent } | undefined, entry: Entry, dropReason?: string): void {
-    const before = this.snapshots.get(entry);
-    this.snapshots.delete(entry);
-    let event: StageEvent;
-    if (current !== undefined && current.entry === entry && current.event.result === 'held')
-      event = current.event;
-    else {
-      event = { stage: this.type, depth: this.depth, result: 'emitted', changes: [] };
-      this.recorder.record.stages.push(event);
-    }
-    if (dropReason !== undefined) {
-      event.result = 'dropped';
-      event.reason = dropReason;
-      this.recorder.dropped(entry, this.type, dropReason);
-      return;
-    }
-    if (event.result === 'held') event.result = 'passed';
-    event.changes = changes(before, entry);
-  }
-
-  private output(out: StageOutput): RecordedOutput {
-    let o = this.outputs.get(out);
-    if (o === undefined) {
-      o = new RecordedOutput(this, out);
-      this.outputs.set(out, o);
-    }
-    return o;
-  }
-}
-
-class RecordedOutput implements StageOutput {
-  current: { entry: Entry; event: StageEvent } | undefined;
-
-  constructor(
-    private readonly stage: RecordedStage,
-    private readonly out: StageOutput,
-  ) {}
-
-  emit(entry: Entry): void {
-    this.stage.report(this.current, entry);
-    this.out.emit(entry);
-  }
-
-  drop(entry: Entry, reason: string): void {
-    this.stage.report(this.current, entry, reason);
-    this.out.drop(entry, reason);
-  }
-}
-
-function snapshot(e: Entry): Snapshot {
-  return {
-    labels: e.labels,
-    timestamp: e.timestamp,
-    line: e.line,
-    extracted: { ...e.extracted },
-    structuredMetadata: { ...e.structuredMetadata },
-  };
 }
 
 /** What differs between the entry as it entered and as it left (every field when it is new). */

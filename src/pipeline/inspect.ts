@@ -6,7 +6,8 @@
 // stage with `wrap` when given an Inspector, so stages know nothing of it.
 
 import type { Entry, LabelSet } from '../types.js';
-import type { Stage, StageOutput } from './stage.js';
+import { observeStage, type Snapshot } from './observe.js';
+import type { Stage } from './stage.js';
 
 export interface InspectorOptions {
   /** Colour the output; by default only when the stream is a TTY. */
@@ -16,15 +17,6 @@ export interface InspectorOptions {
 interface Writable {
   write(text: string): unknown;
   isTTY?: boolean;
-}
-
-/** What an entry looked like when it entered a stage. */
-interface Snapshot {
-  labels: LabelSet;
-  timestamp: bigint;
-  line: string;
-  extracted: Record<string, unknown>;
-  structuredMetadata: LabelSet | undefined;
 }
 
 type Paint = (text: string) => string;
@@ -53,7 +45,22 @@ export class Inspector {
 
   /** A stage that behaves as `stage` and prints what it does. */
   wrap(stage: Stage): Stage {
-    return new InspectedStage(stage, this);
+    const type = stage.type;
+    return observeStage<void>(stage, {
+      entered: () => {},
+      left: (entry, before, _call, dropReason) => {
+        if (dropReason !== undefined) {
+          this.print(type, this.dropped(type, dropReason));
+          return;
+        }
+        const diff = this.diff(before, entry);
+        // An entry the stage made itself (a multiline block): every field of it is new.
+        if (before === undefined) this.print(type, `new entry\n${diff}`);
+        else this.print(type, diff === undefined ? this.none() : `\n${diff}`);
+      },
+      held: () => this.print(type, 'not passed on: held or merged into another entry'),
+      failed: (err) => this.print(type, `failed: ${err instanceof Error ? err.message : String(err)}`),
+    });
   }
 
   /** Marks an entry entering the pipeline. */
@@ -118,103 +125,6 @@ export class Inspector {
   dropped(stage: string, reason: string): string {
     return this.red(`dropped by ${stage} (${reason})`);
   }
-}
-
-class InspectedStage implements Stage {
-  readonly type: string;
-  /** Entries that entered the stage and have not come out yet (held, or in process). */
-  private readonly snapshots = new WeakMap<Entry, Snapshot>();
-  private readonly outputs = new WeakMap<StageOutput, InspectedOutput>();
-
-  constructor(
-    readonly inner: Stage,
-    readonly inspector: Inspector,
-  ) {
-    this.type = inner.type;
-  }
-
-  process(entry: Entry, out: StageOutput): void {
-    const o = this.output(out);
-    this.snapshots.set(entry, snapshot(entry));
-    const outer = o.current;
-    const outerReported = o.reported;
-    o.current = entry;
-    o.reported = false;
-    try {
-      this.inner.process(entry, o);
-      if (!o.reported) this.inspector.print(this.type, 'not passed on: held or merged into another entry');
-    } catch (err) {
-      this.inspector.print(this.type, `failed: ${err instanceof Error ? err.message : String(err)}`);
-      throw err;
-    } finally {
-      o.current = outer;
-      o.reported = outerReported;
-    }
-  }
-
-  flush(out: StageOutput): void {
-    this.inner.flush?.(this.output(out));
-  }
-
-  close(): void {
-    this.inner.close?.();
-  }
-
-  /** @internal */
-  report(entry: Entry, dropReason?: string): void {
-    const before = this.snapshots.get(entry);
-    this.snapshots.delete(entry);
-    const ins = this.inspector;
-    if (dropReason !== undefined) {
-      ins.print(this.type, ins.dropped(this.type, dropReason));
-      return;
-    }
-    const diff = ins.diff(before, entry);
-    // An entry the stage made itself (a multiline block): every field of it is new.
-    if (before === undefined) ins.print(this.type, `new entry\n${diff}`);
-    else ins.print(this.type, diff === undefined ? ins.none() : `\n${diff}`);
-  }
-
-  private output(out: StageOutput): InspectedOutput {
-    let o = this.outputs.get(out);
-    if (o === undefined) {
-      o = new InspectedOutput(this, out);
-      this.outputs.set(out, o);
-    }
-    return o;
-  }
-}
-
-class InspectedOutput implements StageOutput {
-  current: Entry | undefined;
-  reported = false;
-
-  constructor(
-    private readonly stage: InspectedStage,
-    private readonly out: StageOutput,
-  ) {}
-
-  emit(entry: Entry): void {
-    if (entry === this.current) this.reported = true;
-    this.stage.report(entry);
-    this.out.emit(entry);
-  }
-
-  drop(entry: Entry, reason: string): void {
-    if (entry === this.current) this.reported = true;
-    this.stage.report(entry, reason);
-    this.out.drop(entry, reason);
-  }
-}
-
-function snapshot(e: Entry): Snapshot {
-  return {
-    labels: e.labels,
-    timestamp: e.timestamp,
-    line: e.line,
-    extracted: { ...e.extracted },
-    structuredMetadata: e.structuredMetadata && { ...e.structuredMetadata },
-  };
 }
 
 function showValue(values: Record<string, unknown>, name: string): string | undefined {
