@@ -23,6 +23,11 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function runCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
@@ -33,6 +38,9 @@ export function runCli(
     stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   if (options.input !== undefined) child.stdin!.end(options.input);
+  // A test file that ends early (a failed assertion, a timeout) must not leave agents running.
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
