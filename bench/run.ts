@@ -112,6 +112,8 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
   const agent = spawn(
     process.execPath,
     [
+      // Node flags as the installed `logferry` binary runs (its shebang), then any extra ones.
+      ...shebangNodeFlags(agentPath),
       ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
       agentPath,
       `-config.file=${configFile}`,
@@ -185,6 +187,13 @@ function median(values: number[]): number {
 }
 
 const agentPath = arg('agent', 'dist/cli.js');
+
+/** The node flags of a `#!/usr/bin/env -S node <flags>` line, as the kernel would pass them. */
+function shebangNodeFlags(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
+  return m ? m[1]!.split(' ').filter(Boolean) : [];
+}
 const size = parseByteSize(arg('size', '1GiB')) ?? 1024 ** 3;
 const files = Number(arg('files', '40'));
 const root = arg('dir', join(tmpdir(), `logferry-bench-data-${size}-${files}`));

@@ -8,7 +8,7 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Inspector } from './pipeline/inspect.js';
 import { createStageContext, Pipeline } from './pipeline/pipeline.js';
-import { InFlightBudget } from './positions/acks.js';
+import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
 import type { TargetStatus } from './server/pages.js';
 import { FileTargetManager } from './targets/file-targets.js';
@@ -58,7 +58,7 @@ interface Job {
 export class Agent {
   readonly hostname: string;
   private readonly positions: PositionStore;
-  private readonly budget = new InFlightBudget();
+  private readonly budget: InFlightBudget;
   private readonly targets: FileTargetManager;
   private readonly jobs: Job[] = [];
   private ready = false;
@@ -69,6 +69,9 @@ export class Agent {
   ) {
     const { config, logger } = options;
     this.hostname = options.hostname ?? (process.env.HOSTNAME || osHostname());
+    // Room for a few full batches of the largest client, so batches are not cut short by the budget.
+    const largestBatch = Math.max(0, ...config.clients.map((c) => c.batchSizeBytes));
+    this.budget = new InFlightBudget(Math.max(defaultInFlightBytes, 3 * largestBatch));
     this.positions = new PositionStore({
       filename: config.positions.filename,
       syncPeriodMs: config.positions.syncPeriodMs,

@@ -1,8 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // logferry's entry point: Promtail's flags and modes (run, -dry-run, -inspect, -stdin,
 // -check-syntax, -print-config-stderr, -version), signals (SIGTERM/SIGINT stop, SIGHUP reloads)
 // and the subcommands of the dry-run tools.
 
+import { setFlagsFromString } from 'node:v8';
 import { Agent, type EntryConsumer } from './agent.js';
 import { ConfigError } from './config/reader.js';
 import type { Config } from './config/types.js';
@@ -16,6 +17,13 @@ import { renderServiceDiscoveryPage } from './server/service-discovery.js';
 import { runStdin } from './targets/stdin.js';
 import { version } from './version.js';
 import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
+
+// Memory: the agent's live heap is small (tens of MB) but its allocation rate is high; V8's
+// default heap growth lets old space reach several times the live size between full GCs. A
+// smaller growth step keeps peak RSS near the live size for little CPU (measured by the bench).
+// The shebang's --max-semi-space-size=8 does the same for the young generation, which can only
+// be set at start (the DaemonSet, Dockerfile and systemd unit start node that way too).
+setFlagsFromString('--heap-growing-percent=25');
 
 /** Exit codes: 0 ok, 1 config or runtime error, 2 usage error. */
 async function main(argv: string[]): Promise<number> {
