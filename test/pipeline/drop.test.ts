@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
 import { nowNanos } from '../../src/types.js';
-import { CountingDelivery, entry, harness, Recorder, samples } from '../support/stage-harness.js';
+import {
+  assertConfigError,
+  CountingDelivery,
+  entry,
+  harness,
+  Recorder,
+  samples,
+} from '../support/stage-harness.js';
 
 const hour = 3_600_000_000_000n;
 
@@ -249,17 +255,7 @@ describe('drop stage validation', () => {
   ];
   for (const [yaml, msg, line, key] of bad) {
     it(`${key}: ${msg}`, () => {
-      assert.throws(
-        () => harness().build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.ok(e.reason.includes(msg), e.message);
-          assert.equal(e.file, 'test.yaml');
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          return true;
-        },
-      );
+      assertConfigError(() => harness().build(yaml), { line: line, key: key, message: msg });
     });
   }
 });

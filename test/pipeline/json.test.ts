@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
 import { extractedToString } from '../../src/pipeline/extracted.js';
-import { entry, harness, run } from '../support/stage-harness.js';
+import { assertConfigError, entry, harness, run } from '../support/stage-harness.js';
 
 // Promtail's json_test.go fixture.
 const logFixture = `
@@ -306,17 +305,7 @@ describe('json stage: configuration errors name file, line and key', () => {
   for (const [name, yaml, line, key, message] of bad) {
     it(name, () => {
       const h = harness();
-      assert.throws(
-        () => h.build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.equal(e.file, 'test.yaml');
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          assert.match(e.message, message);
-          return true;
-        },
-      );
+      assertConfigError(() => h.build(yaml), { line: line, key: key, message: message });
     });
   }
 });

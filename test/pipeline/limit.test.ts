@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
-import { CountingDelivery, entry, harness, Recorder, run, samples } from '../support/stage-harness.js';
+import {
+  assertConfigError,
+  CountingDelivery,
+  entry,
+  harness,
+  Recorder,
+  run,
+  samples,
+} from '../support/stage-harness.js';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -180,16 +187,7 @@ describe('limit stage validation', () => {
   ];
   for (const [yaml, msg, line, key] of bad) {
     it(`${key}: ${msg}`, () => {
-      assert.throws(
-        () => harness().build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.ok(e.reason.includes(msg), e.message);
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          return true;
-        },
-      );
+      assertConfigError(() => harness().build(yaml), { line: line, key: key, message: msg });
     });
   }
 });

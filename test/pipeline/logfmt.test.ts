@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
 import { decodeLogfmt } from '../../src/pipeline/stages/logfmt.js';
-import { entry, harness, run } from '../support/stage-harness.js';
+import { assertConfigError, entry, harness, run } from '../support/stage-harness.js';
 
 // Promtail's logfmt_test.go fixtures.
 const pipelineLine = `
@@ -250,17 +249,7 @@ describe('logfmt stage: configuration errors name file, line and key', () => {
   ];
   for (const [name, yaml, line, key, message] of bad) {
     it(name, () => {
-      assert.throws(
-        () => harness().build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.equal(e.file, 'test.yaml');
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          assert.match(e.message, message);
-          return true;
-        },
-      );
+      assertConfigError(() => harness().build(yaml), { line: line, key: key, message: message });
     });
   }
 });

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { ConfigNode } from '../../src/config/reader.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { StageContext } from '../../src/pipeline/stage.js';
-import { CountingDelivery, entry, harness, Recorder, run, samples } from '../support/stage-harness.js';
+import {
+  assertConfigError,
+  CountingDelivery,
+  entry,
+  harness,
+  Recorder,
+  run,
+  samples,
+} from '../support/stage-harness.js';
 
 const web = { app: 'web', env: 'prod' };
 const db = { app: 'db', env: 'dev' };
@@ -296,16 +304,7 @@ describe('match stage validation', () => {
   ];
   for (const [yaml, msg, line, key] of bad) {
     it(`${key}: ${msg}`, () => {
-      assert.throws(
-        () => harness().build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.ok(e.reason.includes(msg), e.message);
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          return true;
-        },
-      );
+      assertConfigError(() => harness().build(yaml), { line: line, key: key, message: msg });
     });
   }
 });

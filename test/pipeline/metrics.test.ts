@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/reader.js';
 import { extractedToFloat } from '../../src/pipeline/stages/metrics.js';
-import { entry, harness, Recorder, run, samples } from '../support/stage-harness.js';
+import { assertConfigError, entry, harness, Recorder, run, samples } from '../support/stage-harness.js';
 
 const labels = { job: 'app', filename: '/var/log/a.log' };
 const ls = 'filename="/var/log/a.log",job="app"';
@@ -434,16 +434,7 @@ describe('metrics stage validation', () => {
   for (const [yaml, msg, line, key] of bad) {
     it(`${key}: ${msg}`, () => {
       const h = harness();
-      assert.throws(
-        () => h.build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.ok(e.reason.includes(msg), e.message);
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          return true;
-        },
-      );
+      assertConfigError(() => h.build(yaml), { line: line, key: key, message: msg });
       assert.ok(
         !/promtail_custom_x/.test(
           h.registry

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
 import type { Stage } from '../../src/pipeline/stage.js';
-import { CountingDelivery, entry, harness, Recorder, run } from '../support/stage-harness.js';
+import {
+  assertConfigError,
+  CountingDelivery,
+  entry,
+  harness,
+  Recorder,
+  run,
+} from '../support/stage-harness.js';
 
 const a = { job: 'a' };
 const b = { job: 'b' };
@@ -247,16 +253,7 @@ describe('multiline stage validation', () => {
   ];
   for (const [yaml, msg, line, key] of bad) {
     it(`${key}: ${msg}`, () => {
-      assert.throws(
-        () => harness().build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.ok(e.reason.includes(msg), e.message);
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          return true;
-        },
-      );
+      assertConfigError(() => harness().build(yaml), { line: line, key: key, message: msg });
     });
   }
 });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
-import { entry, harness, run } from '../support/stage-harness.js';
+import { assertConfigError, entry, harness, run } from '../support/stage-harness.js';
 
 // Promtail's regex_test.go fixtures.
 const apacheExpression =
@@ -183,17 +182,7 @@ describe('regex stage: configuration errors name file, line and key', () => {
   ];
   for (const [name, yaml, line, key, message] of bad) {
     it(name, () => {
-      assert.throws(
-        () => harness().build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.equal(e.file, 'test.yaml');
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          assert.match(e.message, message);
-          return true;
-        },
-      );
+      assertConfigError(() => harness().build(yaml), { line: line, key: key, message: message });
     });
   }
 });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
 import { replaceOffsetsForTest } from '../../src/pipeline/stages/replace.js';
-import { entry, harness, run } from '../support/stage-harness.js';
+import { assertConfigError, entry, harness, run } from '../support/stage-harness.js';
 
 // Promtail's replace_test.go fixtures; the other rows' results were computed with Go's regexp and
 // text/template running Promtail's replace algorithm.
@@ -324,17 +323,7 @@ describe('replace stage: configuration errors name file, line and key', () => {
   ];
   for (const [name, yaml, line, key, message] of bad) {
     it(name, () => {
-      assert.throws(
-        () => harness().build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.equal(e.file, 'test.yaml');
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          assert.match(e.message, message);
-          return true;
-        },
-      );
+      assertConfigError(() => harness().build(yaml), { line: line, key: key, message: message });
     });
   }
 });

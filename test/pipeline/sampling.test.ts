@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { ConfigNode } from '../../src/config/reader.js';
 import { createSamplingStage } from '../../src/pipeline/stages/sampling.js';
-import { CountingDelivery, entry, harness, Recorder, run } from '../support/stage-harness.js';
+import {
+  assertConfigError,
+  CountingDelivery,
+  entry,
+  harness,
+  Recorder,
+  run,
+} from '../support/stage-harness.js';
 
 function sampling(yaml: string, randoms: number[]) {
   const h = harness();
@@ -83,16 +90,7 @@ describe('sampling stage validation', () => {
   ];
   for (const [yaml, msg, line, key] of bad) {
     it(`${key}: ${msg}`, () => {
-      assert.throws(
-        () => harness().build(yaml),
-        (e: unknown) => {
-          assert.ok(e instanceof ConfigError, String(e));
-          assert.ok(e.reason.includes(msg), e.message);
-          assert.equal(e.line, line);
-          assert.equal(e.key, key);
-          return true;
-        },
-      );
+      assertConfigError(() => harness().build(yaml), { line: line, key: key, message: msg });
     });
   }
 });

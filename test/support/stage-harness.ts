@@ -2,8 +2,9 @@
 // registry, a recording StageOutput that can be awaited, entries and deliveries that count
 // their releases.
 
+import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { ConfigNode } from '../../src/config/reader.js';
+import { ConfigError, ConfigNode } from '../../src/config/reader.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { buildStages } from '../../src/pipeline/pipeline.js';
@@ -164,4 +165,23 @@ export function run(stage: Stage, entries: Entry[], out = new Recorder()): Recor
 export async function samples(registry: Registry, prefix: string): Promise<string[]> {
   const text = await registry.metrics();
   return text.split('\n').filter((l) => l.startsWith(prefix));
+}
+
+/**
+ * Asserts that `fn` throws a ConfigError naming `line` and `key` (in `file`, test.yaml by
+ * default), whose message matches `message` (a RegExp, or text the reason contains).
+ */
+export function assertConfigError(
+  fn: () => unknown,
+  expected: { line: number; key: string; message: RegExp | string; file?: string },
+): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.equal(e.file, expected.file ?? 'test.yaml');
+    assert.equal(e.line, expected.line);
+    assert.equal(e.key, expected.key);
+    if (typeof expected.message === 'string') assert.ok(e.reason.includes(expected.message), e.message);
+    else assert.match(e.message, expected.message);
+    return true;
+  });
 }
