@@ -218,23 +218,18 @@ export function lex(input: string, leftDelim = '{{', rightDelim = '}}'): Item[] 
           items.push({ typ: T.Pipe, pos, val: '|', line });
           pos++;
           continue;
-        case '"': {
-          let i = pos + 1;
-          for (;;) {
-            const ch = input[i];
-            if (ch === '\\') {
-              const nx = input[i + 1];
-              if (nx !== undefined && nx !== '\n') {
-                i += 2;
-                continue;
-              }
-              return error(start, startLine, 'unterminated quoted string');
-            }
-            if (ch === undefined || ch === '\n') return error(start, startLine, 'unterminated quoted string');
-            i++;
-            if (ch === '"') break;
-          }
-          items.push({ typ: T.String, pos, val: input.slice(pos, i), line });
+        case '"':
+        case "'": {
+          // A quoted string or a character constant: up to the closing quote, on one line.
+          const string = c === '"';
+          const i = quotedEnd(input, pos, c);
+          if (i < 0)
+            return error(
+              start,
+              startLine,
+              string ? 'unterminated quoted string' : 'unterminated character constant',
+            );
+          items.push({ typ: string ? T.String : T.CharConstant, pos, val: input.slice(pos, i), line });
           pos = i;
           continue;
         }
@@ -244,27 +239,6 @@ export function lex(input: string, leftDelim = '{{', rightDelim = '}}'): Item[] 
           items.push({ typ: T.RawString, pos, val: input.slice(pos, end + 1), line });
           countLines(pos, end);
           pos = end + 1;
-          continue;
-        }
-        case "'": {
-          let i = pos + 1;
-          for (;;) {
-            const ch = input[i];
-            if (ch === '\\') {
-              const nx = input[i + 1];
-              if (nx !== undefined && nx !== '\n') {
-                i += 2;
-                continue;
-              }
-              return error(start, startLine, 'unterminated character constant');
-            }
-            if (ch === undefined || ch === '\n')
-              return error(start, startLine, 'unterminated character constant');
-            i++;
-            if (ch === "'") break;
-          }
-          items.push({ typ: T.CharConstant, pos, val: input.slice(pos, i), line });
-          pos = i;
           continue;
         }
         case '$':
@@ -379,5 +353,22 @@ export function lex(input: string, leftDelim = '{{', rightDelim = '}}'): Item[] 
     accept('i');
     if (isAlphaNumeric(charAt(i))) return { ok: false, end: i + charAt(i)!.length };
     return { ok: true, end: i };
+  }
+}
+
+/** Index just past the `quote` that closes the literal opened at `open`, or -1 at a newline or the end. */
+function quotedEnd(input: string, open: number, quote: string): number {
+  let i = open + 1;
+  for (;;) {
+    const ch = input[i];
+    if (ch === undefined || ch === '\n') return -1;
+    if (ch === '\\') {
+      const nx = input[i + 1];
+      if (nx === undefined || nx === '\n') return -1;
+      i += 2;
+      continue;
+    }
+    i++;
+    if (ch === quote) return i;
   }
 }

@@ -326,6 +326,11 @@ class Parser {
     const name = unquote(tok.val);
     if (name === undefined) this.errorf('invalid syntax');
     this.expect(T.RightDelim, context);
+    this.parseDefinitionBody(name, context);
+  }
+
+  /** The body of `define` or `block` up to its `end`: a template of its own, with its own variables. */
+  private parseDefinitionBody(name: string, context: string): void {
     const savedVars = this.vars;
     const savedDepth = this.rangeDepth;
     this.vars = ['$'];
@@ -458,15 +463,7 @@ class Parser {
     const token = this.nextNonSpace();
     const name = this.parseTemplateName(token, context);
     const pipe = this.pipeline(context, T.RightDelim);
-    const savedVars = this.vars;
-    const savedDepth = this.rangeDepth;
-    this.vars = ['$'];
-    this.rangeDepth = 0;
-    const [root, end] = this.itemList();
-    if (end.kind !== 'end') this.errorf(`unexpected ${nodeString(end)} in ${context}`);
-    this.vars = savedVars;
-    this.rangeDepth = savedDepth;
-    this.add(name, root);
+    this.parseDefinitionBody(name, context);
     return { kind: 'template', pos: token.pos, line: token.line, name, pipe };
   }
 
