@@ -144,11 +144,6 @@ export class Agent {
     return this.targets.status();
   }
 
-  /** Discovered targets that were dropped, by job, for /service-discovery. */
-  droppedTargets(): DroppedTarget[] {
-    return this.jobs.flatMap((j) => j.dropped);
-  }
-
   /** Per job, its config and the targets of its last sync, kept and dropped, for /service-discovery. */
   serviceDiscovery(): { job: ScrapeConfig; active: FileTarget[]; dropped: DroppedTarget[] }[] {
     return this.jobs.map((j) => ({ job: j.config, active: j.active, dropped: j.dropped }));

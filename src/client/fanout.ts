@@ -1,6 +1,6 @@
 // Sends every entry to every configured client (Promtail's `clients:` list). Each client keeps
 // its own queue and sends on its own, so a slow or unreachable Loki does not hold up a healthy
-// one; the agent reads the per-client queue sizes to decide when to stop reading.
+// one. Reading pauses on the agent's in-flight budget, not on these queues.
 
 import type { Entry } from '../types.js';
 import type { LokiClient } from './client.js';
@@ -15,22 +15,6 @@ export class ClientFanout {
     const clients = this.clients;
     if (clients.length > 1) entry.delivery?.retain(clients.length - 1);
     for (let i = 0; i < clients.length; i++) clients[i]!.send(entry);
-  }
-
-  /** Bytes queued per client (by host), for backpressure and /metrics-style reporting. */
-  queuedBytesByClient(): { host: string; queuedBytes: number; queuedEntries: number }[] {
-    return this.clients.map((c) => ({
-      host: c.host,
-      queuedBytes: c.queuedBytes(),
-      queuedEntries: c.queuedEntries(),
-    }));
-  }
-
-  /** The fullest client's queued bytes: what a backpressure threshold compares against. */
-  maxQueuedBytes(): number {
-    let max = 0;
-    for (const c of this.clients) max = Math.max(max, c.queuedBytes());
-    return max;
   }
 
   /** Sends every open batch of every client; resolves when all are idle. */
