@@ -135,9 +135,10 @@ async function bundle(file: string): Promise<void> {
     minifySyntax: true,
     logLevel: 'error',
     plugins: [versionPlugin],
-    // import.meta.url for createRequire (the optional native snappy): the executable's path.
-    define: { 'import.meta.url': '__logferry_import_meta_url' },
-    banner: { js: "var __logferry_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    // import.meta.url is only used (dist/version.js aside) to look for the native snappy addon
+    // with createRequire. Left undefined, that fails and encode.ts takes snappyjs: the binary
+    // never loads an addon from some node_modules above wherever it is installed.
+    define: { 'import.meta.url': 'undefined' },
   });
   done();
 }

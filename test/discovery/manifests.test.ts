@@ -575,13 +575,24 @@ describe('Dockerfile', () => {
     );
   });
 
-  it('uses a Node version that package.json accepts', () => {
-    const arg = /^ARG NODE_VERSION=(\d+)\.(\d+)/m.exec(text)!;
+  it('uses a supported Node.js LTS that package.json accepts, in every stage', () => {
+    const arg = /^ARG NODE_VERSION=(\d+)(?:\.(\d+))?/m.exec(text)!;
+    assert.ok(arg, 'ARG NODE_VERSION');
+    const major = Number(arg[1]);
+    // Even majors are the LTS lines; 20 reached its end of life on 2026-04-30.
+    assert.ok(major >= 22 && major % 2 === 0, `Node ${major} is a supported LTS`);
     const min = /^>=(\d+)\.(\d+)/.exec(pkg.engines.node)!;
-    const version = [Number(arg[1]), Number(arg[2])];
-    assert.ok(
-      version[0]! > Number(min[1]) || (version[0] === Number(min[1]) && version[1]! >= Number(min[2])),
-    );
+    assert.ok(major > Number(min[1]) || (major === Number(min[1]) && Number(arg[2] ?? 0) >= Number(min[2])));
+    for (const s of stages) assert.match(s.lines[0]!, /^FROM node:\$\{NODE_VERSION\}-/, `${s.name} on it`);
+  });
+
+  it('has time zones, CA certificates and journalctl in the final image', () => {
+    const install = final.lines.find((l) => /apt-get install/.test(l));
+    assert.ok(install, 'an apt-get install in the final stage');
+    for (const p of ['tzdata', 'ca-certificates', 'systemd']) {
+      assert.match(install, new RegExp(`\\s${p}(\\s|$)`), p);
+    }
+    assert.match(install, /rm -rf \/var\/lib\/apt\/lists/, 'no apt lists left in the image');
   });
 
   it('copies only what exists and what .dockerignore lets in', () => {
