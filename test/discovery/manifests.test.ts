@@ -525,8 +525,57 @@ describe('k8s rendered with kubectl kustomize', {
     assert.equal(loaded.config.scrapeConfigs.length, loaded.journalSupported ? 2 : 1);
   });
 
+  it('with promtail-positions, an init container imports Promtail’s positions once', () => {
+    const p = podOf(render(['promtail-positions'], { images: [{ name: 'logferry', newTag: '9.9.9' }] }));
+    const [init] = p.initContainers as Manifest[];
+    assert.equal(init!.image, p.containers[0].image, 'the agent’s image');
+    const from = mountFor('/run/promtail/positions.yaml', init, p)!;
+    assert.equal(from.mount.readOnly, true);
+    assert.equal(from.volume.hostPath.path, '/run/promtail');
+    const to = mountFor(defaultConfig().config.positions.filename, init, p)!;
+    assert.equal(
+      to.volume.name,
+      mountFor('/var/lib/logferry/positions.yaml')!.volume.name,
+      'logferry’s positions',
+    );
+    assert.equal(init!.securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(init!.securityContext.capabilities.drop, ['ALL']);
+
+    // Its command, on directories of this machine standing for the two hostPaths.
+    const [shell, flag, script] = init!.command as string[];
+    const cases: [string, string | undefined, string | undefined, string | undefined][] = [
+      // name, Promtail's file, logferry's file before, logferry's file after
+      ['imports', 'positions:\n  /var/log/pods/a/b/0.log: "120"\n', undefined, 'same'],
+      ['keeps logferry’s own', 'positions: {x: "1"}\n', 'positions: {y: "2"}\n', 'positions: {y: "2"}\n'],
+      ['nothing to import', undefined, undefined, undefined],
+      ['an empty file', '', undefined, undefined],
+    ];
+    for (const [name, promtail, before, expected] of cases) {
+      const dir = join(tmp.dir, `import-${name.replace(/\W/g, '')}`);
+      mkdirSync(join(dir, 'run/promtail'), { recursive: true });
+      mkdirSync(join(dir, 'var/lib/logferry'), { recursive: true });
+      const src = join(dir, 'run/promtail/positions.yaml');
+      const dest = join(dir, 'var/lib/logferry/positions.yaml');
+      if (promtail !== undefined) writeFileSync(src, promtail);
+      if (before !== undefined) writeFileSync(dest, before);
+      const local = script!
+        .replaceAll('/run/promtail', join(dir, 'run/promtail'))
+        .replaceAll('/var/lib/logferry', join(dir, 'var/lib/logferry'));
+      const out = spawnSync(shell!, [flag!, local], { encoding: 'utf8' });
+      assert.equal(out.status, 0, `${name}: ${out.stderr}`);
+      const after = statSync(dest, { throwIfNoEntry: false }) ? readFileSync(dest, 'utf8') : undefined;
+      assert.equal(after, expected === 'same' ? promtail : expected, name);
+    }
+  });
+
   it('every component together renders, and every hostPath but the state directory is read-only', () => {
-    const built = render(['attach-metadata', 'prometheus-operator', 'docker', 'journal']);
+    const built = render([
+      'attach-metadata',
+      'prometheus-operator',
+      'docker',
+      'journal',
+      'promtail-positions',
+    ]);
     const p = podOf(built);
     for (const m of p.containers[0].volumeMounts as Manifest[]) {
       const v = (p.volumes as Manifest[]).find((x) => x.name === m.name)!;
