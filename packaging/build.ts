@@ -11,7 +11,7 @@
 //   npm run package                       both packages
 //   LOGFERRY_PKG_NODE=$(which node) npm run package   another runtime (e.g. offline)
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -25,6 +25,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -64,6 +65,9 @@ function step(what: string): () => void {
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...opts });
 }
+
+/** The two archives compress the same 100 MB binary: side by side, on two cores. */
+const runAsync = promisify(execFile);
 
 function has(cmd: string): boolean {
   try {
@@ -198,7 +202,7 @@ function install(src: string, dest: string, mode: number): void {
   chmodSync(dest, mode);
 }
 
-function debPackage(binary: string, nodeVersion: string): string {
+async function debPackage(binary: string, nodeVersion: string): Promise<string> {
   const done = step('built the .deb with dpkg-deb');
   const stage = join(work, 'deb');
   rmSync(stage, { recursive: true, force: true });
@@ -221,12 +225,12 @@ function debPackage(binary: string, nodeVersion: string): string {
   }
   const deb = join(out, `logferry_${pkg.version}_amd64.deb`);
   // gzip rather than xz: any dpkg reads it, and it compresses the 100 MB binary in seconds.
-  run('dpkg-deb', ['--root-owner-group', '-Zgzip', `-z${gzipLevel}`, '--build', stage, deb]);
+  await runAsync('dpkg-deb', ['--root-owner-group', '-Zgzip', `-z${gzipLevel}`, '--build', stage, deb]);
   done();
   return deb;
 }
 
-function tarball(binary: string): string {
+async function tarball(binary: string): Promise<string> {
   const done = step('built the tarball');
   const name = `logferry-${pkg.version}-linux-amd64`;
   const stage = join(work, 'tar', name);
@@ -236,7 +240,7 @@ function tarball(binary: string): string {
   install(join(repo, 'packaging/config.yaml'), join(stage, 'config.yaml'), 0o644);
   install(join(repo, 'packaging/logferry.default'), join(stage, 'logferry.default'), 0o644);
   const file = join(out, `${name}.tar.gz`);
-  run('tar', [
+  await runAsync('tar', [
     '--sort=name',
     `--mtime=@${epoch}`,
     '--owner=0',
@@ -264,7 +268,7 @@ async function main(): Promise<void> {
   seaBinary(node.path, script, binary);
   const version = run(binary, ['-version']).trim();
   if (!version.includes(pkg.version)) throw new Error(`the binary says "${version}"`);
-  const files = [tarball(binary), debPackage(binary, node.version)];
+  const files = await Promise.all([tarball(binary), debPackage(binary, node.version)]);
   rmSync(work, { recursive: true, force: true });
   for (const f of files) {
     process.stdout.write(`${relative(repo, f)} ${(statSync(f).size / 1024 ** 2).toFixed(1)} MiB\n`);
