@@ -234,7 +234,7 @@ export class ExportParser {
     this.size = 0;
     this.mode = Mode.Name;
     if (this.names.length >= this.maxFields) {
-      this.fail(`entry has more than ${this.maxFields} fields`);
+      this.fail(`entry has more than ${this.maxFields} fields`, true);
       return;
     }
     this.names.push(this.name);
@@ -260,7 +260,8 @@ export class ExportParser {
     this.onRecord(record);
   }
 
-  private fail(reason: string): void {
+  /** Drops the entry and skips to the next blank line; `atLineStart` when the last byte consumed was a newline. */
+  private fail(reason: string, atLineStart = false): void {
     this.errors++;
     this.names = [];
     this.values = [];
@@ -271,7 +272,7 @@ export class ExportParser {
     this.bytes = 0;
     this.nameBytes.length = 0;
     this.mode = Mode.Resync;
-    this.sawNewline = false;
+    this.sawNewline = atLineStart;
     this.onError(reason);
   }
 }
