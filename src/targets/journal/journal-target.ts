@@ -97,8 +97,13 @@ export class JournalTarget {
     this.restartTimer = undefined;
     const child = this.child;
     if (child) {
+      // Stop reading first: a paused stdout with unread data would otherwise keep 'close' from firing.
+      child.stdout.removeAllListeners('data');
+      child.stdout.destroy();
       child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
       await this.exited;
+      clearTimeout(force);
     }
     this.ready = false;
   }

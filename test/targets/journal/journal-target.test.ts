@@ -339,6 +339,11 @@ relabel_configs:
     const held = h.received.length;
     assert.ok(budget.full, 'budget full');
     assert.ok(held < 1000, `read ${held} entries with nothing released`);
+    // stop() while reading is paused returns, and hands on nothing more.
+    await h.target.stop();
+    assert.equal(h.received.length, held);
+    assert.equal(h.target.status().ready, false);
+    await h.target.start();
     for (const e of h.received) e.delivery!.release();
     let released = held;
     const done = new Promise<void>((resolve) => {
