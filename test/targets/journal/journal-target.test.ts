@@ -303,6 +303,33 @@ relabel_configs:
     );
   });
 
+  it('when journalctl dies, reports it, starts it again after the last entry read, and repeats nothing', async () => {
+    const c = fresh();
+    await writeJournal(c.journal, 'a.journal', [msg('a0', 3000), msg('a1', 2000)]);
+    const h = startHarness(job(c.journal), c.positions, { restartDelayMs: 50 });
+    await h.target.start();
+    await h.waitFor(2);
+    const children = () =>
+      fs
+        .readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number)
+        .filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(c.journal));
+    const [pid] = children();
+    assert.ok(pid, 'journalctl runs as a child');
+    process.kill(pid, 'SIGKILL');
+    await writeJournal(c.journal, 'b.journal', [msg('b0', 500)]);
+    const got = await h.waitFor(3);
+    await h.close();
+    assert.deepEqual(
+      got.map((e) => e.line),
+      ['a0', 'a1', 'b0'],
+    );
+    assert.match(h.logs.join(''), /level=error.*cannot read the journal.*journalctl exited \(SIGKILL\)/);
+  });
+
   it('takes over a Promtail positions file that still uses the old journal-<job> key', async () => {
     const c = fresh();
     await writeJournal(c.journal, 'a.journal', [msg('old', 2000), msg('new', 1000)]);
