@@ -205,11 +205,23 @@ export class ExportParser {
     }
   }
 
-  /** The stream ended: an entry cut short is reported as an error. */
+  /** The stream ended: an entry cut short is reported as an error. The parser is then ready for a new stream. */
   end(): void {
-    if (this.mode === Mode.Resync) return;
-    if (this.idle) return;
-    this.fail('the stream ended inside an entry');
+    if (this.mode !== Mode.Resync && !this.idle) this.fail('the stream ended inside an entry');
+    this.reset();
+  }
+
+  /** Forgets any partial entry without reporting it (the stream was stopped on purpose). */
+  reset(): void {
+    this.names = [];
+    this.values = [];
+    this.sizes = [];
+    this.parts = [];
+    this.kept = 0;
+    this.size = 0;
+    this.bytes = 0;
+    this.nameBytes.length = 0;
+    this.sawNewline = false;
     this.mode = Mode.Name;
   }
 
@@ -263,14 +275,7 @@ export class ExportParser {
   /** Drops the entry and skips to the next blank line; `atLineStart` when the last byte consumed was a newline. */
   private fail(reason: string, atLineStart = false): void {
     this.errors++;
-    this.names = [];
-    this.values = [];
-    this.sizes = [];
-    this.parts = [];
-    this.kept = 0;
-    this.size = 0;
-    this.bytes = 0;
-    this.nameBytes.length = 0;
+    this.reset();
     this.mode = Mode.Resync;
     this.sawNewline = atLineStart;
     this.onError(reason);

@@ -178,7 +178,9 @@ export class JournalTarget {
         done = true;
         this.child = undefined;
         this.paused = false;
-        this.parser.end();
+        // An entry cut short by a stop or a signal is not malformed input; the next start re-reads it.
+        if (this.stopping || signal) this.parser.reset();
+        else this.parser.end();
         resolveExit();
         resolve();
         if (this.stopping) return;
@@ -268,7 +270,10 @@ export class JournalTarget {
       return;
     }
     this.metrics.lines.inc();
-    const delivery = this.acks.track(cursor, record.bytes);
+    // Weighed by what it holds in memory: a field's bytes beyond 64 KiB were skipped, not kept.
+    let weight = 0;
+    for (const v of record.values) weight += v.length;
+    const delivery = this.acks.track(cursor, weight);
     this.ctx.sink({ labels, timestamp: data.realtimeUs * 1000n, line, extracted: {}, delivery });
   }
 

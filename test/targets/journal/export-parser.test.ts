@@ -106,10 +106,23 @@ describe('journal export parser', () => {
     });
   }
 
-  it('reports a stream that ends inside an entry', () => {
-    const { records, errors } = parse(Buffer.from('MESSAGE=a\n\nMESSAGE=b\n'));
-    assert.equal(records.length, 1);
-    assert.deepEqual(errors, ['the stream ended inside an entry']);
+  it('reports a stream that ends inside an entry, then reads a new stream from its start', () => {
+    for (const cut of ['MESSAGE=a\n\nMESSAGE=b\n', 'MESSAGE=a\n\nM\n\xff\xff\xff\xff\xff\xff\xff\xff']) {
+      const records: ExportRecord[] = [];
+      const errors: string[] = [];
+      const p = new ExportParser(
+        (r) => records.push(r),
+        (e) => errors.push(e),
+      );
+      p.push(Buffer.from(cut, 'latin1'));
+      p.end();
+      p.push(Buffer.from('MESSAGE=c\n\n'));
+      assert.deepEqual(
+        records.map((r) => r.values[0]!.toString()),
+        ['a', 'c'],
+      );
+      assert.equal(errors.length, 1);
+    }
   });
 
   it('survives random garbage without throwing or holding more than its limits', () => {
