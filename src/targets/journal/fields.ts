@@ -3,7 +3,9 @@
 // the `__journal_*` labels, the MESSAGE line, and the JSON line of `json: true`.
 
 import { isUtf8 } from 'node:buffer';
+import { type RelabelRule, relabel } from '../../relabel/relabel.js';
 import type { LabelSet } from '../../types.js';
+import type { JournalConfig } from './config.js';
 import type { ExportRecord } from './export-parser.js';
 
 /**
@@ -44,6 +46,72 @@ export function entryData(record: ExportRecord): JournalEntryData {
 function parseMicros(value: Buffer): bigint | undefined {
   const text = value.toString('latin1');
   return /^\d{1,20}$/.test(text) ? BigInt(text) : undefined;
+}
+
+/**
+ * What Promtail's journal target makes of an entry's fields: its stream labels (the job's
+ * `labels`, relabeled, without `__` labels) and its line, or why it is skipped (the reasons are
+ * Promtail's `promtail_journal_target_parsing_errors_total` labels). The timestamp is the entry's
+ * realtime timestamp. Pure: the target and the dry-run tools share it.
+ */
+export function promtailEntry(
+  fields: Map<string, Buffer>,
+  config: Pick<JournalConfig, 'json' | 'labels'>,
+  relabelConfigs: readonly RelabelRule[],
+): { labels: LabelSet; line: string } | 'no_message' | 'empty_labels' {
+  let line: string;
+  if (config.json) {
+    line = entryJson(fields);
+  } else {
+    const message = fields.get('MESSAGE');
+    if (message === undefined) return 'no_message';
+    line = goString(message);
+  }
+  const discovered = journalLabels(fields);
+  for (const name in config.labels) discovered[name] = config.labels[name]!;
+  const relabeled = relabel(discovered, relabelConfigs);
+  const labels: LabelSet = {};
+  let any = false;
+  if (relabeled !== null) {
+    for (const name in relabeled) {
+      if (name.startsWith('__')) continue;
+      labels[name] = relabeled[name]!;
+      any = true;
+    }
+  }
+  return any ? { labels, line } : 'empty_labels';
+}
+
+/**
+ * An entry of `journalctl --output=json` (for the dry-run tools): strings, arrays of byte values
+ * for binary fields, arrays for repeated fields (the last value counts, as in the export), and
+ * null for fields journalctl left out as too large (dropped).
+ */
+export function entryDataFromJson(entry: Record<string, unknown>): JournalEntryData {
+  const fields = new Map<string, Buffer>();
+  let cursor: string | undefined;
+  let realtimeUs: bigint | undefined;
+  for (const [name, raw] of Object.entries(entry)) {
+    if (name === '__CURSOR') {
+      if (typeof raw === 'string') cursor = raw;
+      continue;
+    }
+    if (name === '__REALTIME_TIMESTAMP') {
+      if (typeof raw === 'string' && /^\d{1,20}$/.test(raw)) realtimeUs = BigInt(raw);
+      continue;
+    }
+    if (name.startsWith('__')) continue;
+    const value =
+      Array.isArray(raw) && raw.length > 0 && typeof raw[0] !== 'number' ? raw[raw.length - 1] : raw;
+    let bytes: Buffer | undefined;
+    if (typeof value === 'string') bytes = Buffer.from(value);
+    else if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))
+      bytes = Buffer.from(value as number[]);
+    if (bytes === undefined) continue;
+    const limit = dataThreshold - name.length - 1;
+    fields.set(name, bytes.length > limit ? bytes.subarray(0, limit) : bytes);
+  }
+  return { cursor, realtimeUs, fields };
 }
 
 const priorityKeywords = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'];

@@ -12,12 +12,10 @@ import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { InFlightBudget } from '../../positions/acks.js';
 import { CursorAcks } from '../../positions/cursor-acks.js';
-import { relabel } from '../../relabel/relabel.js';
-import type { LabelSet } from '../../types.js';
 import type { SourceContext, SourceStatus } from '../source.js';
 import type { JournalConfig } from './config.js';
 import { ExportParser, type ExportRecord } from './export-parser.js';
-import { entryData, entryJson, goString, journalLabels } from './fields.js';
+import { entryData, promtailEntry } from './fields.js';
 import { type JournalMetrics, journalMetrics } from './metrics.js';
 
 export interface JournalTargetOptions {
@@ -239,33 +237,9 @@ export class JournalTarget {
     const cursor = data.cursor;
     this.lastRead = cursor;
     this.entriesRead++;
-    const { fields } = data;
-    let line: string;
-    if (this.config.json) {
-      line = entryJson(fields);
-    } else {
-      const message = fields.get('MESSAGE');
-      if (message === undefined) {
-        this.metrics.errors.inc({ error: 'no_message' });
-        this.acks.skip(cursor);
-        return;
-      }
-      line = goString(message);
-    }
-    const discovered = journalLabels(fields);
-    for (const name in this.config.labels) discovered[name] = this.config.labels[name]!;
-    const relabeled = relabel(discovered, this.ctx.relabelConfigs);
-    const labels: LabelSet = {};
-    let any = false;
-    if (relabeled !== null) {
-      for (const name in relabeled) {
-        if (name.startsWith('__')) continue;
-        labels[name] = relabeled[name]!;
-        any = true;
-      }
-    }
-    if (!any) {
-      this.metrics.errors.inc({ error: 'empty_labels' });
+    const result = promtailEntry(data.fields, this.config, this.ctx.relabelConfigs);
+    if (typeof result === 'string') {
+      this.metrics.errors.inc({ error: result });
       this.acks.skip(cursor);
       return;
     }
@@ -274,7 +248,13 @@ export class JournalTarget {
     let weight = 0;
     for (const v of record.values) weight += v.length;
     const delivery = this.acks.track(cursor, weight);
-    this.ctx.sink({ labels, timestamp: data.realtimeUs * 1000n, line, extracted: {}, delivery });
+    this.ctx.sink({
+      labels: result.labels,
+      timestamp: data.realtimeUs * 1000n,
+      line: result.line,
+      extracted: {},
+      delivery,
+    });
   }
 
   private onMalformed(reason: string): void {

@@ -4,7 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ConfigNode } from '../../../src/config/reader.js';
 import { InFlightBudget } from '../../../src/positions/acks.js';
+import { parseRelabelRules } from '../../../src/relabel/relabel.js';
+import { ExportParser } from '../../../src/targets/journal/export-parser.js';
+import { entryData, entryDataFromJson, promtailEntry } from '../../../src/targets/journal/fields.js';
 import { startHarness } from '../../support/journal-harness.js';
 import { type ExportEntry, usAgo, writeJournal } from '../../support/journal-writer.js';
 
@@ -328,6 +332,48 @@ relabel_configs:
       ['a0', 'a1', 'b0'],
     );
     assert.match(h.logs.join(''), /level=error.*cannot read the journal.*journalctl exited \(SIGKILL\)/);
+  });
+
+  it('reads journalctl --output=json into the same labels, lines and timestamps as the export (for the dry-run tools)', async () => {
+    const c = fresh();
+    await writeJournal(c.journal, 'a.journal', [
+      msg('plain', 3000, [['_SYSTEMD_UNIT', 'a.service']]),
+      msg('two\nlines', 2000, [
+        ['FOO', 'a'],
+        ['FOO', 'b'],
+      ]),
+      {
+        realtimeUs: usAgo(1000),
+        fields: [
+          ['MESSAGE', Buffer.from([0x61, 0xff, 0x0a])],
+          ['BIG', 'z'.repeat(70_000)],
+        ],
+      },
+    ]);
+    const config = { json: false, labels: { job: 'j' } };
+    const rules = parseRelabelRules(
+      ConfigNode.parse('r:\n  - action: labelmap\n    regex: __journal_(.+)\n', 't.yaml').get('r'),
+    );
+    const viaExport: unknown[] = [];
+    const parser = new ExportParser(
+      (r) => {
+        const d = entryData(r);
+        viaExport.push([d.realtimeUs, promtailEntry(d.fields, config, rules)]);
+      },
+      (e) => assert.fail(e),
+    );
+    parser.push(execFileSync('journalctl', ['-D', c.journal, '--merge', '--output=export']));
+    parser.end();
+    const viaJson = execFileSync('journalctl', ['-D', c.journal, '--merge', '--output=json', '--all'])
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const d = entryDataFromJson(JSON.parse(l) as Record<string, unknown>);
+        return [d.realtimeUs, promtailEntry(d.fields, config, rules)];
+      });
+    assert.equal(viaExport.length, 3);
+    assert.deepEqual(viaJson, viaExport);
   });
 
   it('takes over a Promtail positions file that still uses the old journal-<job> key', async () => {
