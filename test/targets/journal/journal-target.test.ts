@@ -436,6 +436,50 @@ relabel_configs:
     );
   });
 
+  it('says which permission is missing when run as a user who may not read the journal', async () => {
+    const c = fresh();
+    await writeJournal(c.journal, 'a.journal', [msg('secret', 1000)]);
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'logferry-journal-perm-'));
+    fs.chmodSync(shared, 0o777);
+    after(() => fs.rmSync(shared, { recursive: true, force: true }));
+    const asNobody = (dir: string, name: string) => {
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.resolve('test/support/journal-status-child.ts'),
+          dir,
+          path.join(shared, name),
+        ],
+        { uid: 65534, gid: 65534, cwd: path.resolve('.') },
+      );
+      return JSON.parse(out.toString()) as {
+        status: { ready: boolean; details: { error?: string } };
+        logs: string;
+        received: number;
+      };
+    };
+    // The directory itself is closed (the test's temporary directories are root's, mode 0700).
+    const closed = asNobody(c.journal, 'a.yaml');
+    assert.equal(closed.status.ready, false);
+    assert.match(
+      String(closed.status.details.error),
+      /no permission to read journal directory .*systemd-journal group/,
+    );
+    assert.match(closed.logs, /level=error.*cannot read the journal/);
+    // An open directory whose journal files are not readable: journalctl says so and stops.
+    const open = path.join(shared, 'journal');
+    fs.mkdirSync(open, { mode: 0o755 });
+    fs.chmodSync(open, 0o755);
+    fs.copyFileSync(path.join(c.journal, 'a.journal'), path.join(open, 'a.journal'));
+    fs.chmodSync(path.join(open, 'a.journal'), 0o600);
+    const files = asNobody(open, 'b.yaml');
+    assert.equal(files.status.ready, false);
+    assert.match(String(files.status.details.error), /insufficient permissions/);
+    assert.equal(files.received, 0);
+  });
+
   it('says clearly when no journal can be read, and never throws', async () => {
     const c = fresh();
     const missing = startHarness(job(path.join(c.dir, 'nope')), c.positions);
