@@ -159,6 +159,7 @@ export class PushTarget {
         entries: this.counts.entries,
         refused: this.counts.refused,
         in_flight_bytes: this.budget.bytes,
+        reading_bytes: this.bodyBytes,
       },
     };
   }

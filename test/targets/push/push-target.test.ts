@@ -293,6 +293,13 @@ describe('answers', () => {
     assert.equal(h.entries.length, 0);
     const text = await h.metrics.registry.getSingleMetricAsString('logferry_push_requests_total');
     assert.match(text, new RegExp(`route="loki_api_v1_push",status_code="400"} ${cases.length}`));
+    const duration = await h.metrics.registry.getSingleMetricAsString(
+      'promtail_push_request_duration_seconds',
+    );
+    assert.match(
+      duration,
+      /_count\{method="POST",route="loki_api_v1_push",status_code="400",ws="false"\} 10/,
+    );
     assert.equal((await post(h.port, pushPath, good, proto)).status, 204, 'the listener still works');
   });
 
@@ -364,6 +371,28 @@ describe('answers', () => {
     assert.equal((await post(h.port, rawPath, 'more\n')).status, 204);
     assert.equal(h.entries.length, 21);
   });
+});
+
+test('429 while other bodies being read hold max_send_msg_size', async () => {
+  const h = await harness('max_send_msg_size: 4KB\n');
+  const slow = net.connect(h.port, '127.0.0.1');
+  await new Promise((resolve) => slow.once('connect', resolve));
+  slow.write(`POST ${rawPath} HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n${'a'.repeat(2500)}`);
+  // Requests on other connections are not ordered with it: ask until the server holds its bytes.
+  while ((h.target.status().details.reading_bytes as number) < 2500) await request(h.port, 'GET', '/ready');
+  const refused = await post(h.port, rawPath, 'b'.repeat(2000));
+  assert.equal(refused.status, 429);
+  const answer = new Promise<string>((resolve) => {
+    let data = '';
+    slow.on('data', (d) => {
+      data += d.toString();
+    });
+    slow.on('end', () => resolve(data));
+  });
+  slow.end(`${'a'.repeat(499)}\n`);
+  assert.match(await answer, /^HTTP\/1\.1 204/);
+  assert.equal((await post(h.port, rawPath, 'b'.repeat(2000))).status, 204);
+  assert.equal(h.entries.length, 2);
 });
 
 describe('hostile input', () => {
