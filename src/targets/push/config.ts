@@ -125,7 +125,8 @@ export function parsePushConfig(node: ConfigNode): PushConfig {
   return {
     httpListenAddress: server.get('http_listen_address').string(''),
     httpListenPort: port,
-    httpPathPrefix: prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
+    // gorilla/mux joins the prefix and each route with the prefix's trailing slashes trimmed.
+    httpPathPrefix: prefix.replace(/\/+$/, ''),
     readTimeoutMs: nonNegative(server.get('http_server_read_timeout'), 30_000),
     idleTimeoutMs: nonNegative(server.get('http_server_idle_timeout'), 120_000),
     gracefulShutdownTimeoutMs: nonNegative(server.get('graceful_shutdown_timeout'), 30_000),

@@ -282,7 +282,7 @@ function decodeStream(r: ProtoReader, end: number, timestamps: boolean): PushedS
   } catch (err) {
     throw new PushError(400, `couldn't parse labels: ${(err as Error).message}`);
   }
-  r.addWeight(labelsString.length);
+  r.addWeight(entryOverhead + labelsString.length);
   return { labels, entries };
 }
 
@@ -352,6 +352,7 @@ function decodeJson(raw: Buffer, opts: DecodeOptions): PushedStream[] {
     const s: unknown = streamsRaw[si];
     if (!isObject(s)) throw new PushError(400, `JSON push: streams[${si}] must be an object`);
     const labels = stringMap(s.stream, `streams[${si}].stream`);
+    weight += entryOverhead;
     for (const name in labels) {
       if (!isValidLabelName(name)) {
         throw new PushError(400, `couldn't parse labels: invalid label name ${JSON.stringify(name)}`);
