@@ -174,7 +174,7 @@ export class PushTarget {
     let path = q < 0 ? url : url.slice(0, q);
     const prefix = this.config.httpPathPrefix;
     if (prefix !== '') path = path.startsWith(prefix) ? path.slice(prefix.length) : '';
-    const route = routeNames[path];
+    const route = Object.hasOwn(routeNames, path) ? routeNames[path] : undefined;
     res.on('close', () => {
       this.active.delete(res);
       const status = String(res.statusCode);

@@ -240,6 +240,7 @@ describe('answers', () => {
       [200, 'ready'],
     );
     assert.equal((await request(h.port, 'GET', '/metrics')).status, 404);
+    assert.equal((await request(h.port, 'GET', '/__proto__')).status, 404);
     assert.equal((await request(h.port, 'GET', pushPath)).status, 405);
     assert.equal((await request(h.port, 'POST', '/ready')).status, 405);
     const withPrefix = await harness('', { serverKeys: '  http_path_prefix: /logs/\n' });
