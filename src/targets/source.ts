@@ -1,5 +1,5 @@
-// The interface every non-file source kind (journal, syslog, push) implements, so the agent can
-// start, stop and report on them without knowing what they read.
+// The interface every source kind (journal, syslog, push) implements, so that the agent starts,
+// stops and reports on each the same way, whatever it reads from.
 
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
