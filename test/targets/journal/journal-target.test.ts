@@ -129,7 +129,22 @@ describe('journal target', () => {
       got.map((e) => e.line.slice(0, 30)),
       ['Accepted publickey for root', 'line one\nline two\n', 'bin\ufffd\ufffd\u0000x', 'x'.repeat(30)],
     );
-    // journal-remote compresses the 70 kB field; sd-journal (Promtail) returns its first 64 KiB of MESSAGE=...
+    // journal-remote compresses the 70 kB field (zstd); journalctl decompresses it whole, and the
+    // target cuts it where sd-journal (Promtail) does: the first 64 KiB of MESSAGE=...
+    assert.match(
+      execFileSync('journalctl', ['-D', c.journal, '--header']).toString(),
+      /COMPRESSED-(ZSTD|LZ4|XZ)/,
+    );
+    const whole = execFileSync('journalctl', [
+      '-D',
+      c.journal,
+      '--merge',
+      '-o',
+      'cat',
+      '--all',
+      'PRIORITY=0',
+    ]);
+    assert.equal(whole.length, big.length + 1);
     assert.equal(got[3]!.line, 'x'.repeat(65536 - 'MESSAGE='.length));
     assert.deepEqual(
       got.map((e) => e.timestamp),
