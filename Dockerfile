@@ -28,8 +28,8 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
 
 FROM node:${NODE_VERSION}-bookworm-slim
 # tzdata: the timestamp stage's `location` and Go zone abbreviations read /usr/share/zoneinfo.
-# ca-certificates: HTTPS to Loki and the Kubernetes API. systemd: journalctl, for journal jobs
-# (the journal is read from the node's /var/log/journal, mounted by k8s/components/journal).
+# ca-certificates: HTTPS to Loki and the Kubernetes API.
+# systemd: only its journalctl, which `journal:` jobs run to read the node's journal (docs/journal.md).
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tzdata ca-certificates systemd \
   && rm -rf /var/lib/apt/lists/*
