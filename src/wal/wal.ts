@@ -9,6 +9,7 @@
 // On open, the segment that was being written when the process stopped is checked record by
 // record and cut at the first torn or corrupt one (counted); appends go to a new segment.
 
+import { EventEmitter } from 'node:events';
 import { type FileHandle, mkdir, open, readdir, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, silentLogger } from '../log.js';
@@ -77,7 +78,11 @@ interface Pending {
 /** At most this many bytes of queued appends share one write and fsync. */
 const maxGroupBytes = 16 * 1024 * 1024;
 
-export class Wal implements ReaderHost {
+/**
+ * Events: `full` when appends start waiting for room (full_policy: block), `room` when they go
+ * on; the reading side pauses in between.
+ */
+export class Wal extends EventEmitter<{ full: []; room: [] }> implements ReaderHost {
   private readonly segments: Segment[] = [];
   private readonly clients = new Map<string, Client>();
   private fh!: FileHandle;
@@ -107,6 +112,7 @@ export class Wal implements ReaderHost {
     readonly dir: string,
     options: WalOptions,
   ) {
+    super();
     this.maxSize = options.maxSize ?? defaultWalMaxSize;
     this.fullPolicy = options.fullPolicy ?? 'block';
     this.segmentSize =
@@ -339,6 +345,7 @@ export class Wal implements ReaderHost {
         this.log.warn('the disk buffer is full: reading pauses until a client catches up', {
           max_size: this.maxSize,
         });
+        this.emit('full');
       }
       await new Promise<void>((resolve) => {
         this.roomWaiter = resolve;
@@ -349,6 +356,7 @@ export class Wal implements ReaderHost {
       this.isFull = false;
       this.updateGauges();
       this.log.info('the disk buffer has room again');
+      this.emit('room');
     }
   }
 
