@@ -138,7 +138,9 @@ const maxCachedLabelSets = 4096;
 export class RecordDecoder {
   private lastLabelBytes: Buffer = Buffer.alloc(0);
   private lastLabels: LabelSet = {};
-  private readonly labelSets = new Map<string, LabelSet>();
+  /** Label sets seen, by a hash of their bytes (compared in full on a hit). */
+  private readonly labelSets = new Map<number, { bytes: Buffer; labels: LabelSet }[]>();
+  private cached = 0;
 
   /** The entry whose frame starts at `at` (already checked); throws on a malformed payload. */
   decode(buf: Buffer, at: number): Entry {
@@ -149,18 +151,8 @@ export class RecordDecoder {
     pos += 8;
     const labelsStart = pos;
     pos = skipLabels(buf, pos, end);
-    const labelBytes = buf.subarray(labelsStart, pos);
-    if (!labelBytes.equals(this.lastLabelBytes)) {
-      const key = labelBytes.toString('latin1');
-      let labels = this.labelSets.get(key);
-      if (!labels) {
-        if (this.labelSets.size >= maxCachedLabelSets) this.labelSets.clear();
-        labels = readLabels(buf, labelsStart, pos);
-        this.labelSets.set(key, labels);
-      }
-      this.lastLabels = labels;
-      this.lastLabelBytes = Buffer.from(labelBytes);
-    }
+    // Compared in place: no copy unless the stream changed to one not seen before.
+    if (this.lastLabelBytes.compare(buf, labelsStart, pos) !== 0) this.switchLabels(buf, labelsStart, pos);
     const lineLength = buf.readUInt32LE(pos);
     pos += 4;
     if (pos + lineLength > end) throw new Error('line runs past its record');
@@ -171,6 +163,29 @@ export class RecordDecoder {
     const entry: Entry = { labels: this.lastLabels, timestamp, line, extracted: {} };
     if (metaEnd - pos > 4) entry.structuredMetadata = readLabels(buf, pos, metaEnd);
     return entry;
+  }
+
+  private switchLabels(buf: Buffer, start: number, end: number): void {
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    let bucket = this.labelSets.get(hash);
+    const hit = bucket?.find((c) => c.bytes.compare(buf, start, end) === 0);
+    if (hit) {
+      this.lastLabelBytes = hit.bytes;
+      this.lastLabels = hit.labels;
+      return;
+    }
+    if (this.cached >= maxCachedLabelSets) {
+      this.labelSets.clear();
+      this.cached = 0;
+      bucket = undefined;
+    }
+    const entry = { bytes: Buffer.from(buf.subarray(start, end)), labels: readLabels(buf, start, end) };
+    if (bucket) bucket.push(entry);
+    else this.labelSets.set(hash, [entry]);
+    this.cached++;
+    this.lastLabelBytes = entry.bytes;
+    this.lastLabels = entry.labels;
   }
 }
 
