@@ -98,7 +98,14 @@ export class WalReader implements AsyncIterable<WalBatch> {
         }
         this.framesSegment = this.position.segment;
       }
-      const batch = await this.readFrames(this.frames!, seg.path, seg.size, maxEntries, maxBytes);
+      let batch: WalBatch | undefined;
+      try {
+        batch = await this.readFrames(this.frames!, seg.path, seg.size, maxEntries, maxBytes);
+      } catch (err) {
+        // close() shut the file under a read in progress.
+        if (this.closed || this.host.closed) return undefined;
+        throw err;
+      }
       if (batch) return batch;
     }
   }
