@@ -2,6 +2,7 @@
 
 export { defaultWalConfig, parseWalConfig, type WalConfig, type WalFullPolicy } from './config.js';
 export type { WalPosition } from './cursor.js';
+export { ClientFeed, type FeedOptions, feedClient, WalAppender, type WalAppenderOptions } from './feed.js';
 export { createWalMetrics, type WalMetrics } from './metrics.js';
 export type { ReadLimits, WalBatch, WalReader } from './reader.js';
 export { Wal, type WalOptions, type WalStats } from './wal.js';

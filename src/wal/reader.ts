@@ -44,6 +44,8 @@ export class WalReader implements AsyncIterable<WalBatch> {
   /** Ends of the batches handed out and not yet acknowledged, with their entry counts. */
   private readonly unacked: { end: WalPosition; count: number }[] = [];
   private closed = false;
+  /** Ends a wait for data when the reader is closed. */
+  private wakeOnClose: (() => void) | undefined;
 
   constructor(
     readonly client: string,
@@ -77,13 +79,13 @@ export class WalReader implements AsyncIterable<WalBatch> {
       const seg = this.host.segment(this.position.segment);
       if (!seg) {
         const next = this.host.segmentAfter(this.position.segment);
-        if (next === undefined) await this.host.waitForData();
+        if (next === undefined) await this.waitForData();
         else this.position = { segment: next, offset: segmentHeaderSize };
         continue;
       }
       if (this.position.offset >= seg.size) {
         const next = seg.sealed ? this.host.segmentAfter(this.position.segment) : undefined;
-        if (next === undefined) await this.host.waitForData();
+        if (next === undefined) await this.waitForData();
         else this.position = { segment: next, offset: segmentHeaderSize };
         continue;
       }
@@ -97,6 +99,10 @@ export class WalReader implements AsyncIterable<WalBatch> {
           throw err;
         }
         this.framesSegment = this.position.segment;
+        if (this.closed) {
+          await this.closeFrames();
+          return undefined;
+        }
       }
       let batch: WalBatch | undefined;
       try {
@@ -122,9 +128,19 @@ export class WalReader implements AsyncIterable<WalBatch> {
     this.host.acked(this.client, upTo, count);
   }
 
+  /** Ends the reading: a `next` waiting for data resolves undefined. Acks still count. */
   async close(): Promise<void> {
     this.closed = true;
+    this.wakeOnClose?.();
     await this.closeFrames();
+  }
+
+  private async waitForData(): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      this.wakeOnClose = resolve;
+    });
+    await Promise.race([this.host.waitForData(), closed]);
+    this.wakeOnClose = undefined;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WalBatch> {
