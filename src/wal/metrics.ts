@@ -2,7 +2,22 @@
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-export function createWalMetrics(registry: Registry) {
+const created = new WeakMap<Registry, WalMetrics>();
+
+/**
+ * The buffer's metrics on `registry`, created on the first call and returned again after (a
+ * reload opens the buffer again; prom-client refuses to register a name twice).
+ */
+export function createWalMetrics(registry: Registry): WalMetrics {
+  let metrics = created.get(registry);
+  if (!metrics) {
+    metrics = defineWalMetrics(registry);
+    created.set(registry, metrics);
+  }
+  return metrics;
+}
+
+function defineWalMetrics(registry: Registry) {
   const registers = [registry];
   return {
     bufferedBytes: new Gauge({
@@ -60,4 +75,4 @@ export function createWalMetrics(registry: Registry) {
   };
 }
 
-export type WalMetrics = ReturnType<typeof createWalMetrics>;
+export type WalMetrics = ReturnType<typeof defineWalMetrics>;
