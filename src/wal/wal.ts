@@ -75,7 +75,7 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** At most this many bytes of queued appends share one write and fsync. */
+/** At most this many bytes (and a quarter of max_size) of queued appends share one write and fsync. */
 const maxGroupBytes = 16 * 1024 * 1024;
 
 /**
@@ -272,7 +272,7 @@ export class Wal extends EventEmitter<{ full: []; room: [] }> implements ReaderH
       let n = 0;
       while (
         n < this.queue.length &&
-        (n === 0 || groupBytes + this.queue[n]!.bytes.length <= maxGroupBytes)
+        (n === 0 || groupBytes + this.queue[n]!.bytes.length <= Math.min(maxGroupBytes, this.maxSize / 4))
       ) {
         groupBytes += this.queue[n]!.bytes.length;
         n++;

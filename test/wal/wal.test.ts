@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
+import { createLogger } from '../../src/log.js';
 import type { Entry } from '../../src/types.js';
 import { createWalMetrics, Wal, type WalBatch, type WalReader } from '../../src/wal/index.js';
 
@@ -172,6 +173,26 @@ describe('wal', () => {
     const again = await Wal.open({ dir, clients: ['loki'] });
     const { lines } = await readN(again.reader('loki'), 60);
     assert.deepEqual(lines, expectLines(40, 60));
+    await again.close();
+  });
+
+  test('an unreadable cursor file: the client reads from the oldest entry again, logged', async () => {
+    const dir = tempDir();
+    const wal = await Wal.open({ dir, clients: ['loki'] });
+    await wal.append(entries(0, 20));
+    const reader = wal.reader('loki');
+    const first = await reader.next({ maxEntries: 10 });
+    reader.ack(first!.end);
+    await wal.close();
+    writeFileSync(join(dir, 'loki.cursor'), '{"client":"loki","segm');
+    const logged: string[] = [];
+    const again = await Wal.open({
+      dir,
+      clients: ['loki'],
+      logger: createLogger({ write: (line) => logged.push(line) }),
+    });
+    assert.deepEqual((await readN(again.reader('loki'), 20)).lines, expectLines(0, 20));
+    assert.ok(logged.some((l) => l.includes('unreadable cursor')));
     await again.close();
   });
 
