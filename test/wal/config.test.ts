@@ -3,7 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseConfig } from '../../src/config/load.js';
 import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { configToYaml } from '../../src/config/redact.js';
 import { defaultWalConfig, parseWalConfig, type WalConfig } from '../../src/wal/index.js';
 
 function parse(yaml: string): WalConfig {
@@ -111,3 +113,17 @@ for (const c of refused) {
     );
   });
 }
+
+test('wal config: /config and -print-config-stderr show the block when enabled', () => {
+  const text =
+    'wal:\n  enabled: true\n  dir: /wal\n  max_size: 8MiB\nclients:\n  - url: http://127.0.0.1:3100/loki/api/v1/push\n';
+  const yaml = configToYaml(parseConfig(text, 'promtail.yaml', { expandEnv: false }));
+  assert.match(
+    yaml,
+    /\nwal:\n {2}enabled: true\n {2}dir: \/wal\n {2}max_size: 8388608\n {2}full_policy: block\n/,
+  );
+  const off = configToYaml(
+    parseConfig('clients:\n  - url: http://127.0.0.1:3100/x\n', 'p.yaml', { expandEnv: false }),
+  );
+  assert.doesNotMatch(off, /wal:/);
+});
