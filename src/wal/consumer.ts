@@ -55,8 +55,9 @@ export function walConsumer(
       });
       appender = new WalAppender(wal, { logger: options.logger });
       const opened = wal;
+      // A few batches per client: more would only hold memory (the buffer is the backlog).
       feeds = clients.map(({ name, client }) =>
-        feedClient(opened.reader(name), (entry) => client.send(entry)),
+        feedClient(opened.reader(name), (entry) => client.send(entry), { maxInFlightBytes: 4 * 1024 * 1024 }),
       );
       options.logger.info('disk buffer open', {
         dir: config.dir,

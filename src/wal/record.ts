@@ -128,6 +128,9 @@ export function frameLength(buf: Buffer, at: number): number {
   return frameHeaderSize + buf.readUInt32LE(at);
 }
 
+/** The `extracted` of every decoded entry: the pipeline is done with extracted values. */
+const noExtracted: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 /** Distinct label sets a decoder remembers (it starts over when it has seen more). */
 const maxCachedLabelSets = 4096;
 
@@ -160,9 +163,16 @@ export class RecordDecoder {
     pos += lineLength;
     const metaEnd = skipLabels(buf, pos, end);
     if (metaEnd !== end) throw new Error('record has trailing bytes');
-    const entry: Entry = { labels: this.lastLabels, timestamp, line, extracted: {} };
-    if (metaEnd - pos > 4) entry.structuredMetadata = readLabels(buf, pos, metaEnd);
-    return entry;
+    // Every field present from the start (one object shape, however the entry is used later);
+    // `extracted` is shared: nothing after the buffer writes to it.
+    return {
+      labels: this.lastLabels,
+      timestamp,
+      line,
+      extracted: noExtracted,
+      structuredMetadata: metaEnd - pos > 4 ? readLabels(buf, pos, metaEnd) : undefined,
+      delivery: undefined,
+    };
   }
 
   private switchLabels(buf: Buffer, start: number, end: number): void {
