@@ -1,9 +1,19 @@
 // The disk buffer in the real agent (dist/cli.js): with Loki refusing every push, positions still
 // reach the end of the file (entries are durable in the buffer); after a SIGKILL and a restart
-// with Loki back, every line arrives.
+// with Loki back, every line arrives. And an outage while files rotate and old generations are
+// deleted loses nothing: the agent reads on into the buffer.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli, tempDir, writeConfig } from '../support/agent-process.js';
@@ -15,9 +25,16 @@ before(async () => {
 });
 after(() => loki.close());
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function until(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+  refresh?: () => Promise<void>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  for (;;) {
+    await refresh?.();
+    if (condition()) return;
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -95,3 +112,71 @@ test('wal: positions advance while Loki refuses; a SIGKILL and restart lose noth
     cleanup();
   }
 });
+
+test('wal: Loki down while files rotate and old generations are deleted: every line arrives', async () => {
+  const { dir, cleanup } = tempDir('logferry-wal-rotate-');
+  try {
+    mkdirSync(join(dir, 'logs'));
+    const file = join(dir, 'logs', 'app.log');
+    writeFileSync(file, '');
+    const config = writeConfig({
+      dir,
+      lokiUrl: loki.url,
+      scrapeConfigs: [
+        '  - job_name: files',
+        '    static_configs:',
+        '      - targets: [localhost]',
+        '        labels:',
+        '          job: files',
+        `          __path__: ${dir}/logs/app.log`,
+      ].join('\n'),
+      extra: ['wal:', '  enabled: true', `  dir: ${join(dir, 'wal')}`, '  max_size: 64MiB'].join('\n'),
+    });
+    loki.setResponder(() => ({ status: 503 }));
+    const agent = runCli([`-config.file=${config}`]);
+    try {
+      const port = await agent.port();
+      let seq = 0;
+      // Kubelet-style: rename to .1, .2 (kept), delete the oldest, create anew. Each generation
+      // is rotated away once the agent has buffered it (as a writer at a steady rate would, but
+      // without a race against the test's own timing), and deleted two rotations later. The
+      // 12 MB written exceed what the agent may hold in memory unacknowledged (8 MiB): without
+      // the buffer, reading would stop and deleted generations would be lost.
+      for (let round = 0; round < 12; round++) {
+        let text = '';
+        for (let i = 0; i < 2000; i++) text += `line seq=${seq++} ${'r'.repeat(500)}\n`;
+        appendFileSync(file, text);
+        const written = seq;
+        await until(
+          () => lastAppended >= written,
+          30_000,
+          `round ${round} buffered`,
+          async () => {
+            lastAppended = await metric(port, 'logferry_wal_appended_entries_total');
+          },
+        );
+        rmSync(`${file}.2`, { force: true });
+        try {
+          renameSync(`${file}.1`, `${file}.2`);
+        } catch {
+          // first round
+        }
+        renameSync(file, `${file}.1`);
+        writeFileSync(file, '');
+      }
+      const ours = (r: LokiReceiver) => r.entries().filter((e) => e.labels.filename === file);
+      assert.equal(ours(loki).length, 0, 'Loki accepted nothing during the outage');
+      loki.setResponder(undefined);
+      await loki.waitFor((r) => new Set(ours(r).map((e) => e.line)).size >= seq, 60_000);
+      const seen = new Set(ours(loki).map((e) => Number(/seq=(\d+)/.exec(e.line)?.[1])));
+      for (let i = 0; i < seq; i++) assert.ok(seen.has(i), `line ${i} missing`);
+    } finally {
+      await agent.stop('SIGTERM');
+    }
+  } finally {
+    loki.setResponder(undefined);
+    cleanup();
+  }
+});
+
+let lastAppended = 0;
