@@ -11,7 +11,7 @@
 
 import { EventEmitter } from 'node:events';
 import { type FileHandle, mkdir, open, readdir, stat, truncate, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Logger, silentLogger } from '../log.js';
 import type { Entry } from '../types.js';
 import { defaultWalMaxSize, type WalFullPolicy } from './config.js';
@@ -126,8 +126,12 @@ export class Wal extends EventEmitter<{ full: []; room: [] }> implements ReaderH
   /** Opens (or creates) the buffer in `options.dir`, checking what the last run left. */
   static async open(options: WalOptions): Promise<Wal> {
     const wal = new Wal(options.dir, options);
-    await mkdir(options.dir, { recursive: true });
-    await wal.recover(options.clients);
+    try {
+      await makeDir(options.dir);
+      await wal.recover(options.clients);
+    } catch (err) {
+      throw new Error(`wal.dir ${options.dir}: ${(err as Error).message}`);
+    }
     return wal;
   }
 
@@ -590,6 +594,25 @@ async function hasHeader(path: string, size: number): Promise<boolean> {
     return head.equals(segmentMagic);
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * mkdir -p. Not `mkdir(dir, { recursive: true })`: on Node 20 that never returns for a path
+ * under /proc.
+ */
+async function makeDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    await makeDir(parent);
+    await mkdir(dir).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
   }
 }
 

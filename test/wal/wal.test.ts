@@ -314,3 +314,21 @@ describe('wal damage', () => {
     await again.close();
   });
 });
+
+test('a directory that cannot be made is an error naming wal.dir', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'file'), '');
+  await assert.rejects(
+    Wal.open({ dir: join(dir, 'file', 'wal'), clients: ['loki'] }),
+    /wal.dir .*file\/wal: ENOTDIR/,
+  );
+  await assert.rejects(
+    Wal.open({ dir: '/proc/logferry-none/wal', clients: ['loki'] }),
+    /wal.dir \/proc\/logferry-none\/wal: /,
+  );
+  // Made with its parents when missing.
+  const nested = join(dir, 'a', 'b', 'wal');
+  const wal = await Wal.open({ dir: nested, clients: ['loki'] });
+  assert.equal(wal.stats().segments, 1);
+  await wal.close();
+});
