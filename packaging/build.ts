@@ -121,11 +121,32 @@ const versionPlugin: Plugin = {
   },
 };
 
+/**
+ * Modules of dist/ whose import.meta the bundle handles (see bundle()): version.js by the plugin,
+ * the others only use it to look for the optional native snappy addon, and fall back to snappyjs.
+ */
+const importMetaHandled = new Set(['version.js', 'client/encode.js', 'targets/push/decode.js']);
+
+/** A new use of import.meta in the bundled dist/ would read `undefined` in the binary: refuse it. */
+function checkImportMeta(inputs: string[]): void {
+  for (const input of inputs) {
+    const file = relative(join(repo, 'dist'), join(repo, input));
+    if (file.startsWith('..') || importMetaHandled.has(file)) continue;
+    if (/\bimport\.meta\b/.test(readFileSync(join(repo, input), 'utf8'))) {
+      throw new Error(
+        `dist/${file} uses import.meta, which the bundle does not have: see packaging/build.ts`,
+      );
+    }
+  }
+}
+
 async function bundle(file: string): Promise<void> {
   const done = step('bundled dist/cli.js with esbuild');
   if (!existsSync(join(repo, 'dist/cli.js')))
     throw new Error('dist/cli.js is missing: run `npm run build` first');
-  await build({
+  const result = await build({
+    absWorkingDir: repo,
+    metafile: true,
     entryPoints: [join(repo, 'dist/cli.js')],
     outfile: file,
     bundle: true,
@@ -140,10 +161,11 @@ async function bundle(file: string): Promise<void> {
     logLevel: 'error',
     plugins: [versionPlugin],
     // import.meta.url is only used (dist/version.js aside) to look for the native snappy addon
-    // with createRequire. Left undefined, that fails and encode.ts takes snappyjs: the binary
-    // never loads an addon from some node_modules above wherever it is installed.
+    // with createRequire (importMetaHandled). Left undefined, that fails and the code takes
+    // snappyjs: the binary never loads an addon from a node_modules above where it is installed.
     define: { 'import.meta.url': 'undefined' },
   });
+  checkImportMeta(Object.keys(result.metafile.inputs));
   done();
 }
 

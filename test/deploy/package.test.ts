@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml, stringify } from 'yaml';
@@ -123,13 +131,15 @@ describe('npm run package', { skip: !hasDpkg && 'dpkg and dpkg-deb are not insta
     mkdirSync(join(dir, 'logs'), { recursive: true });
     const log = join(dir, 'logs/app.log');
     writeFileSync(log, 'first line\nsecond line\n');
-    // The packaged config's shape, with paths moved to the temp dir and the URL from LOKI_URL.
+    // The packaged config's shape (disk buffer on), with paths moved to the temp dir and the URL
+    // from LOKI_URL.
     const config = join(dir, 'config.yaml');
     writeFileSync(
       config,
       [
         'server: {http_listen_address: 127.0.0.1, http_listen_port: 0}',
         `positions: {filename: ${join(dir, 'positions.yaml')}, sync_period: 100ms}`,
+        `wal: {enabled: true, dir: ${join(dir, 'wal')}}`,
         'clients:',
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a reference for -config.expand-env.
         '  - url: ${LOKI_URL:-http://localhost:3100/loki/api/v1/push}',
@@ -179,6 +189,10 @@ describe('npm run package', { skip: !hasDpkg && 'dpkg and dpkg-deb are not insta
       positions: Record<string, string>;
     };
     assert.equal(positions.positions[log], String(statSync(log).size));
+    assert.ok(
+      readdirSync(join(dir, 'wal')).some((f) => f.endsWith('.wal')),
+      'through the disk buffer',
+    );
   });
 });
 
@@ -243,10 +257,9 @@ describe('the packaged host config, environment file and unit', () => {
     const { config } = load({});
     assert.equal(stateDirectory, '/var/lib/logferry');
     assert.equal(dirname(config.positions.filename), stateDirectory);
-    // The disk buffer, commented out until the loader accepts it, also lives there.
-    const wal = /^# wal: \{enabled: true, dir: (\S+)\}$/m.exec(packagedConfig);
-    assert.ok(wal, 'the commented wal block');
-    assert.ok(wal[1]!.startsWith(`${stateDirectory}/`));
+    // The disk buffer is on, and lives there too.
+    assert.equal(config.wal?.enabled, true, 'the disk buffer');
+    assert.equal(dirname(config.wal.dir), stateDirectory);
     // No other writable path: the unit's hardening makes everything else read-only.
     assert.match(unit, /^ProtectSystem=strict$/m);
     assert.doesNotMatch(unit, /^ReadWritePaths=/m);

@@ -256,10 +256,9 @@ describe('k8s manifests', () => {
       assert.ok(target.port === port.name || target.port === port.containerPort);
     }
 
-    // The disk buffer (commented until the loader accepts it) on the same hostPath.
-    const wal = /^# wal: \{enabled: true, dir: (\S+)\}$/m.exec(configMap.data['config.yaml']);
-    assert.ok(wal, 'the commented wal block');
-    const walMount = mountFor(wal[1]!)!;
+    // The disk buffer is on, on the same writable hostPath as the positions.
+    assert.equal(config.wal?.enabled, true, 'the disk buffer');
+    const walMount = mountFor(config.wal.dir)!;
     assert.equal(walMount.mount.name, positions.mount.name, 'next to the positions');
     assert.ok(
       pod.terminationGracePeriodSeconds * 1000 > config.server.gracefulShutdownTimeoutMs,
