@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { ConfigNode } from '../config/reader.js';
+import { Regex, RegexSyntaxError } from '../regex/regex.js';
 import type { LabelSet } from '../types.js';
-import { Regex, RegexSyntaxError } from './regex.js';
 
 export type RelabelAction =
   | 'replace'

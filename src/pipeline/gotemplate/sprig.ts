@@ -4,7 +4,7 @@
 // a template that uses one fails at config load with a clear message.
 
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { Regex } from '../../relabel/regex.js';
+import { Regex } from '../../regex/regex.js';
 import { fn } from './builtins.js';
 import type { GoFunc } from './exec.js';
 import * as gs from './gostrings.js';

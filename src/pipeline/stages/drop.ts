@@ -2,7 +2,7 @@
 // values, regex), as Promtail's drop stage does; several drop stages give an OR.
 
 import { parseByteSize, parseDuration } from '../../config/reader.js';
-import { Regex, RegexSyntaxError } from '../../relabel/regex.js';
+import { Regex, RegexSyntaxError } from '../../regex/regex.js';
 import { type Entry, nowNanos } from '../../types.js';
 import { extractedToString } from '../extracted.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';

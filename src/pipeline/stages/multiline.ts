@@ -3,7 +3,7 @@
 // first line arrives, when it holds `max_lines` lines, or `max_wait_time` after its last line.
 
 import { parseDuration } from '../../config/reader.js';
-import { Regex, RegexSyntaxError } from '../../relabel/regex.js';
+import { Regex, RegexSyntaxError } from '../../regex/regex.js';
 import type { Entry, LabelSet } from '../../types.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 

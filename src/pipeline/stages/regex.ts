@@ -3,7 +3,7 @@
 // part gives "", unnamed groups are ignored, no match changes nothing.
 
 import type { ConfigNode } from '../../config/reader.js';
-import { Regex, RegexSyntaxError } from '../../relabel/regex.js';
+import { Regex, RegexSyntaxError } from '../../regex/regex.js';
 import type { Entry } from '../../types.js';
 import { extractedToString } from '../extracted.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
