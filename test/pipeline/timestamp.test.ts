@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { ConfigError, ConfigNode } from '../../src/config/reader.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
-import { loadLocation } from '../../src/pipeline/gotime/index.js';
+import { loadLocation } from '../../src/go/time/index.js';
 import type { StageContext } from '../../src/pipeline/stage.js';
 import { formatParser, timestampStage } from '../../src/pipeline/stages/timestamp.js';
 import type { Entry, LabelSet } from '../../src/types.js';

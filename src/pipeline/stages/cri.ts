@@ -6,6 +6,7 @@
 // Also exports the helpers the docker stage shares: the RFC3339Nano parser and the cache of
 // `stream`-labelled label sets.
 
+import { daysFromCivil, daysIn } from '../../go/time/calendar.js';
 import type { Logger } from '../../log.js';
 import type { Delivery, Entry, LabelSet } from '../../types.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
@@ -436,19 +437,4 @@ function digits(s: string, i: number, count: number): number {
     v = v * 10 + d;
   }
   return v;
-}
-
-function daysIn(month: number, year: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
 }

@@ -10,10 +10,10 @@
 import type { Metric, Registry } from 'prom-client';
 import type { ConfigNode } from '../../config/reader.js';
 import { parseDuration } from '../../config/reader.js';
+import { formatFloat, parseGoFloat } from '../../go/template/strconv.js';
 import type { Logger } from '../../log.js';
 import type { Entry, LabelSet } from '../../types.js';
 import { extractedToString } from '../extracted.js';
-import { formatFloat, parseGoFloat } from '../gotemplate/strconv.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 
 type Kind = 'counter' | 'gauge' | 'histogram';

@@ -6,11 +6,11 @@
 // Like Promtail it walks Go's FindAllStringSubmatchIndex (`Regex.execAllIndex`).
 
 import type { ConfigNode } from '../../config/reader.js';
+import { type GoMap, GoTemplate, TemplateExecError, TemplateParseError } from '../../go/template/index.js';
 import type { Logger } from '../../log.js';
 import type { Regex } from '../../regex/regex.js';
 import type { Entry } from '../../types.js';
 import { extractedToString } from '../extracted.js';
-import { type GoMap, GoTemplate, TemplateExecError, TemplateParseError } from '../gotemplate/index.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 import { compileStageRegex, stageInput, stageSource } from './regex.js';
 

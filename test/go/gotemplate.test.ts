@@ -6,9 +6,9 @@ import {
   type GoValue,
   TemplateExecError,
   TemplateParseError,
-} from '../../src/pipeline/gotemplate/index.js';
-import { formatFloat, quote } from '../../src/pipeline/gotemplate/strconv.js';
-import { sprintf } from '../../src/pipeline/gotemplate/value.js';
+} from '../../src/go/template/index.js';
+import { formatFloat, quote } from '../../src/go/template/strconv.js';
+import { sprintf } from '../../src/go/template/value.js';
 
 process.env.LOGFERRY_TEMPLATE_TEST = 'yes';
 
