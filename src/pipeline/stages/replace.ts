@@ -12,7 +12,7 @@ import type { Regex } from '../../regex/regex.js';
 import type { Entry } from '../../types.js';
 import { extractedToString } from '../extracted.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
-import { compileStageRegex, stageInput, stageSource } from './regex.js';
+import { compileStageRegex, stageInput, stageSource } from './util.js';
 
 class ReplaceStage implements Stage {
   readonly type = 'replace';

@@ -3,7 +3,7 @@
 
 import type { LabelSet } from '../../types.js';
 import type { StageDefinition } from '../stage.js';
-import { isValidLabelName, isValidLabelValue } from './labels.js';
+import { isValidLabelName, isValidLabelValue } from './util.js';
 
 export const staticLabelsStage: StageDefinition = {
   type: 'static_labels',
