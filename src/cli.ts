@@ -4,7 +4,7 @@
 // and the subcommands of the dry-run tools.
 
 import { setFlagsFromString } from 'node:v8';
-import { Agent, type EntryConsumer } from './agent.js';
+import { Agent } from './agent.js';
 import { ConfigError } from './config/reader.js';
 import type { Config } from './config/types.js';
 import { createDiscoverers } from './discovery/index.js';
@@ -15,6 +15,7 @@ import { Inspector } from './pipeline/inspect.js';
 import { type HttpServer, startHttpServer } from './server/server.js';
 import { renderServiceDiscoveryPage } from './server/service-discovery.js';
 import { runStdin } from './targets/stdin.js';
+import type { EntryConsumer } from './types.js';
 import { version } from './version.js';
 import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
 

@@ -1,18 +1,18 @@
 // Builds what the CLI runs from flags and config: the effective config (file + flags), and the
 // consumer entries go to (the Loki clients behind the readline limiter, or the dry-run printer).
 
-import type { EntryConsumer } from './agent.js';
 import { LokiClient } from './client/client.js';
 import { DryRunPrinter } from './client/dry-run.js';
-import { formatLabels } from './client/encode.js';
 import { ClientFanout } from './client/fanout.js';
 import { createReadlineLimiter } from './client/limits.js';
 import { loadConfig } from './config/load.js';
 import { configToYaml } from './config/redact.js';
 import type { Config } from './config/types.js';
 import { flagValue, type ParsedFlags } from './flags.js';
+import { formatLabels } from './labels.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { EntryConsumer } from './types.js';
 
 export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: boolean }): Config {
   return loadConfig(flagValue<string>(flags, 'config.file'), {

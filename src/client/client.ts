@@ -10,12 +10,12 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
 import type { ClientConfig, LimitsConfig } from '../config/types.js';
+import { formatLabels } from '../labels.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { type Entry, type LabelSet, ReservedLabels } from '../types.js';
 import { Backoff } from './backoff.js';
 import { Batch, entrySize } from './batch.js';
-import { formatLabels } from './encode.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly, which V8 compiles a second time with
 // its optimizing tier in the background when the first request is made: 25-35 MB of native

@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { ConfigNode } from '../config/reader.js';
+import { isValidLabelName } from '../labels.js';
 import { Regex, RegexSyntaxError } from '../regex/regex.js';
+
 import type { LabelSet } from '../types.js';
 
 export type RelabelAction =
@@ -56,13 +58,8 @@ const defaultReplacement = '$1';
 const defaultRegex = Regex.compileAnchored(defaultRegexSource);
 
 /** Prometheus's legacy label name rule (what Promtail and Loki accept). */
-const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** A target label or labelmap replacement made of name characters and `$1`/`${name}` references. */
 const relabelTarget = Regex.compile('^(?:(?:[a-zA-Z_]|\\$(?:\\{\\w+\\}|\\w+))+\\w*)+$');
-
-export function isValidLabelName(name: string): boolean {
-  return labelNamePattern.test(name);
-}
 
 /** Parses and validates a `relabel_configs` list as Prometheus does; throws ConfigError. */
 export function parseRelabelRules(list: ConfigNode): RelabelRule[] {

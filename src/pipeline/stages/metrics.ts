@@ -11,6 +11,7 @@ import type { Metric, Registry } from 'prom-client';
 import type { ConfigNode } from '../../config/reader.js';
 import { parseDuration } from '../../config/reader.js';
 import { formatFloat, parseGoFloat } from '../../go/template/strconv.js';
+import { isValidLabelName } from '../../labels.js';
 import type { Logger } from '../../log.js';
 import type { Entry, LabelSet } from '../../types.js';
 import { extractedToString } from '../extracted.js';
@@ -22,7 +23,6 @@ type Action = 'inc' | 'add' | 'set' | 'dec' | 'sub';
 /** Prometheus's default buckets, which Promtail's histograms use when none are given. */
 const defaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const metricNamePattern = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** How often the stage logs values it cannot use, at most. */
 const warnInterval = 10_000;
 
@@ -184,7 +184,7 @@ function seriesKey(labels: LabelSet): SeriesKey {
   if (k === undefined) {
     const clean: Record<string, string> = {};
     const names = Object.keys(labels)
-      .filter((n) => labelNamePattern.test(n) && !n.startsWith('__'))
+      .filter((n) => isValidLabelName(n) && !n.startsWith('__'))
       .sort();
     for (const n of names) clean[n] = labels[n]!;
     k = { key: names.map((n) => `${n}\xff${labels[n]}`).join('\xfe'), labels: clean };

@@ -4,6 +4,7 @@
 
 import type { ConfigNode } from '../../config/reader.js';
 import { daysFromCivil, daysIn } from '../../go/time/calendar.js';
+import { isValidLabelName, isValidLabelValue } from '../../labels.js';
 import { Regex, RegexSyntaxError } from '../../regex/regex.js';
 import type { Entry, LabelSet } from '../../types.js';
 import { extractedToString } from '../extracted.js';
@@ -39,24 +40,6 @@ export function stageInput(entry: Entry, source: string | undefined): string | u
 }
 
 // ---- labels ------------------------------------------------------------------------------------
-
-const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/**
- * A label name Loki accepts: `[a-zA-Z_][a-zA-Z0-9_]*` (Prometheus's classic names; Loki's push
- * API rejects the UTF-8 names newer Prometheus libraries allow).
- */
-export function isValidLabelName(name: string): boolean {
-  return labelNamePattern.test(name);
-}
-
-// A lone surrogate is what invalid UTF-8 becomes in a JS string: Go's LabelValue.IsValid rejects it.
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** A label value Promtail accepts (valid UTF-8, any content). */
-export function isValidLabelValue(value: string): boolean {
-  return !loneSurrogate.test(value);
-}
 
 /**
  * Reads a `{label name: extracted name}` mapping (labels, structured_metadata): names must be
