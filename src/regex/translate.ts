@@ -5,14 +5,12 @@
 // written as UTF-16 code unit alternations. The result must run on V8's linear-time engine (no
 // i/u/v/d flags, no lookarounds or backreferences, small counted repetitions); regex.ts runs
 // what cannot be written that way on re2js.
+//
+// The V8 flags this needs (`--enable-experimental-regexp-engine` for the `l` flag that asks V8
+// whether a RegExp qualifies, `...-on-excessive-backtracks` for the switch) are process-wide:
+// cli.ts sets them; without them every pattern runs on re2js (correct, slower).
 
-import v8 from 'node:v8';
 import { RE2JS } from 're2js';
-
-// Linear-time fallback for RegExps that backtrack too much; `l` lets us ask V8 up front whether
-// a translated RegExp qualifies for it.
-v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
-v8.setFlagsFromString('--enable-experimental-regexp-engine');
 
 // ---------------------------------------------------------------------------------------------
 // Translation: parse the (already validated) RE2 pattern, then write a V8 RegExp source.
