@@ -28,7 +28,7 @@ export const multilineStage: StageDefinition = {
     let maxWaitMs = 3000;
     if (!waitNode.missing) {
       const text = waitNode.string().trim();
-      const ms = parseDuration(text);
+      const ms = parseDuration(text, undefined, 'go');
       if (ms === undefined)
         return waitNode.fail(
           `multiline stage \`max_wait_time\` parse error: time: invalid duration "${text}"`,
