@@ -163,7 +163,7 @@ interface Series {
   counts: Float64Array | undefined;
   sum: number;
   count: number;
-  /** performance.now() of the last update. */
+  /** Date.now() of the last update (the clock node:test's mock timers drive). */
   lastMod: number;
 }
 
@@ -240,7 +240,7 @@ class MetricFamily {
 
   /** Called by prom-client at scrape time; idle series go first. */
   get() {
-    const now = performance.now();
+    const now = Date.now();
     for (const [key, s] of this.series) if (now - s.lastMod >= this.maxIdleMs) this.series.delete(key);
     const values: { value: number; labels: Record<string, string | number>; metricName?: string }[] = [];
     for (const s of this.series.values()) {
@@ -358,7 +358,7 @@ class MetricsStage implements Stage {
   ) {}
 
   process(entry: Entry, out: StageOutput): void {
-    const now = performance.now();
+    const now = Date.now();
     const extracted = entry.extracted;
     for (let i = 0; i < this.defs.length; i++) {
       const d = this.defs[i]!;
