@@ -73,6 +73,10 @@ interface Peer {
   remote: string;
 }
 
+/** Per connection: label key of a message → its labels after relabeling (null: dropped). */
+type LabelCache = Map<string, LabelSet | null>;
+const labelCacheSize = 1024;
+
 type Parser = (buf: Buffer, start: number, end: number) => ParseResult;
 
 export class SyslogTarget {
@@ -318,11 +322,12 @@ export class SyslogTarget {
 
   private frameSink(peer: Peer, _close: () => void): FrameSink {
     const connectionLabels = this.connectionLabels(peer);
+    const cache: LabelCache = new Map();
     return {
       frame: (buf, start, end) => {
         const result = this.parse(buf, start, end);
         if (typeof result === 'string') this.parseError(result, peer);
-        else this.message(result, connectionLabels);
+        else this.message(result, connectionLabels, cache);
       },
       error: (reason) => this.parseError(reason, peer),
     };
@@ -341,7 +346,7 @@ export class SyslogTarget {
     this.warnings.warn('error parsing syslog stream', { err: reason, remote: peer.remote });
   }
 
-  private message(msg: SyslogMessage, connectionLabels: LabelSet): void {
+  private message(msg: SyslogMessage, connectionLabels: LabelSet, cache: LabelCache): void {
     if (msg.message === undefined) {
       this.empty++;
       return;
@@ -351,10 +356,23 @@ export class SyslogTarget {
       // Every `__syslog_*` label would be dropped right after relabeling: skip building them.
       labels = this.staticLabels;
     } else {
-      const relabeled = relabel(this.messageLabels(msg, connectionLabels), this.ctx.relabelConfigs);
-      if (relabeled === null) return;
-      labels = {};
-      for (const name in relabeled) if (!name.startsWith('__')) labels[name] = relabeled[name]!;
+      // Relabeling is a pure function of the labels: messages of one sender repeat a few label
+      // sets (host, app, severity), so each connection remembers the results it computed.
+      const key = this.labelKey(msg);
+      let cached = cache.get(key);
+      if (cached === undefined) {
+        const relabeled = relabel(this.messageLabels(msg, connectionLabels), this.ctx.relabelConfigs);
+        if (relabeled === null) {
+          cached = null;
+        } else {
+          cached = {};
+          for (const name in relabeled) if (!name.startsWith('__')) cached[name] = relabeled[name]!;
+        }
+        if (cache.size >= labelCacheSize) cache.clear();
+        cache.set(key, cached);
+      }
+      if (cached === null) return;
+      labels = cached;
     }
     const timestamp =
       this.config.useIncomingTimestamp && msg.timestamp !== undefined ? msg.timestamp : nowNanos();
@@ -370,6 +388,18 @@ export class SyslogTarget {
     }
     this.entries++;
     this.ctx.sink(entry);
+  }
+
+  /** Everything of a message that its labels depend on (besides the connection's). */
+  private labelKey(msg: SyslogMessage): string {
+    let key = `${msg.priority}\u0000${msg.hostname ?? '\u0001'}\u0000${msg.appName ?? '\u0001'}\u0000${msg.procId ?? '\u0001'}\u0000${msg.msgId ?? '\u0001'}`;
+    if (this.config.labelStructuredData && msg.structuredData) {
+      for (const [id, params] of msg.structuredData) {
+        key += `\u0002${id}`;
+        for (const [name, value] of params) key += `\u0003${name}\u0004${value}`;
+      }
+    }
+    return key;
   }
 
   private messageLabels(msg: SyslogMessage, connectionLabels: LabelSet): LabelSet {
