@@ -7,11 +7,11 @@ import { readFile } from 'node:fs/promises';
 
 const hostsMaxAgeMs = 5_000; // Go re-reads /etc/hosts at most every 5 s, too
 
-let hostsCache: { at: number; byAddr: Map<string, string[]> } | undefined;
+let hostsCache: { path: string; at: number; byAddr: Map<string, string[]> } | undefined;
 
 async function hostsByAddr(path: string): Promise<Map<string, string[]>> {
   const now = Date.now();
-  if (hostsCache && now - hostsCache.at < hostsMaxAgeMs) return hostsCache.byAddr;
+  if (hostsCache && hostsCache.path === path && now - hostsCache.at < hostsMaxAgeMs) return hostsCache.byAddr;
   const byAddr = new Map<string, string[]>();
   try {
     const text = await readFile(path, 'utf8');
@@ -27,7 +27,7 @@ async function hostsByAddr(path: string): Promise<Map<string, string[]>> {
   } catch {
     // no hosts file: DNS only
   }
-  hostsCache = { at: now, byAddr };
+  hostsCache = { path, at: now, byAddr };
   return byAddr;
 }
 

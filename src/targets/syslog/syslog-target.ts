@@ -89,6 +89,8 @@ export class SyslogTarget {
   private server: Server | undefined;
   private udp: UdpSocket | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Every TCP connection, TLS handshakes included, so that stop() can close them all. */
+  private readonly connections = new Set<Socket>();
   private readonly hostnames = new HostnameCache();
   private bound: AddressInfo | undefined;
   private stopped = false;
@@ -138,7 +140,8 @@ export class SyslogTarget {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.connections) s.destroy();
+    this.connections.clear();
     this.sockets.clear();
     if (this.server) {
       const server = this.server;
@@ -196,6 +199,10 @@ export class SyslogTarget {
       server = createTcpServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
     }
     this.server = server;
+    server.on('connection', (socket: Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) =>
         reject(new Error(`error setting up syslog target ${this.ctx.jobName}: ${err.message}`));
@@ -234,7 +241,7 @@ export class SyslogTarget {
   }
 
   private serve(socket: Socket, peer: Peer): void {
-    const sink = this.frameSink(peer, () => socket.destroy());
+    const sink = this.frameSink(peer);
     const framer = new SyslogFramer(sink, this.config.maxMessageLength);
     socket.on('data', (chunk: Buffer) => {
       framer.push(chunk);
@@ -269,6 +276,8 @@ export class SyslogTarget {
     this.bound = socket.address();
   }
 
+  /** Per sender IP and name, so that its relabel cache lives longer than one datagram. */
+  private readonly udpSinks = new Map<string, FrameSink>();
   private readonly waiting = new Map<string, { datagrams: Buffer[]; rinfo: RemoteInfo }>();
   private waitingCount = 0;
 
@@ -309,10 +318,14 @@ export class SyslogTarget {
   }
 
   private parseDatagram(data: Buffer, peer: Peer): void {
-    const framer = new SyslogFramer(
-      this.frameSink(peer, () => {}),
-      this.config.maxMessageLength,
-    );
+    const key = `${peer.ip} ${peer.hostname}`;
+    let sink = this.udpSinks.get(key);
+    if (!sink) {
+      if (this.udpSinks.size >= 4096) this.udpSinks.clear();
+      sink = this.frameSink(peer);
+      this.udpSinks.set(key, sink);
+    }
+    const framer = new SyslogFramer(sink, this.config.maxMessageLength);
     framer.push(data);
     framer.end();
     this.afterRead();
@@ -320,7 +333,7 @@ export class SyslogTarget {
 
   // --- messages ---
 
-  private frameSink(peer: Peer, _close: () => void): FrameSink {
+  private frameSink(peer: Peer): FrameSink {
     const connectionLabels = this.connectionLabels(peer);
     const cache: LabelCache = new Map();
     return {
@@ -428,7 +441,10 @@ export class SyslogTarget {
       this.budget.room().then(() => {
         this.pausedForBudget = false;
         if (this.stopped) return;
-        for (const s of this.sockets) s.resume();
+        for (const s of this.sockets) {
+          s.setTimeout(this.config.idleTimeoutMs); // re-arm: a paused socket may have timed out meanwhile
+          s.resume();
+        }
       });
     }
   }

@@ -323,3 +323,21 @@ describe('syslog config', () => {
     });
   }
 });
+
+describe('connection hostname', () => {
+  test('every /etc/hosts name of the address, fully qualified, as Go LookupAddr', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { lookupAddr, plainIp } = await import('../../../src/targets/syslog/hostname.js');
+    const dir = mkdtempSync(join(tmpdir(), 'logferry-hosts-'));
+    const hosts = join(dir, 'hosts');
+    writeFileSync(
+      hosts,
+      '# comment\n10.9.8.7 alpha alpha.example.com # trailing\n10.9.8.7 beta.\n::1 localhost6\n',
+    );
+    assert.equal(await lookupAddr('10.9.8.7', hosts), 'alpha.,alpha.example.com.,beta.');
+    assert.equal(plainIp('::ffff:10.9.8.7'), '10.9.8.7');
+    assert.equal(plainIp('::1'), '::1');
+  });
+});
