@@ -250,4 +250,49 @@ describe('syslog target over UDP', () => {
       await h.stop();
     }
   });
+
+  test('while the in-flight budget is full datagrams are dropped and counted', async () => {
+    const budget = new InFlightBudget(100);
+    const h = await startTarget('listen_protocol: udp', { budget });
+    try {
+      const s = createSocket('udp4');
+      const send = (m: string) =>
+        new Promise<void>((resolve, reject) =>
+          s.send(m, h.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+        );
+      await send(`<11>1 - - - - - - first ${'x'.repeat(100)}`);
+      await h.waitFor(1);
+      assert.ok(budget.full);
+      await send('<11>1 - - - - - - dropped');
+      // Nothing arrives for a dropped datagram: wait until the counter shows it.
+      while ((await h.counter('logferry_syslog_dropped_datagrams_total')) < 1) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      h.entries[0]!.delivery!.release();
+      assert.equal(budget.full, false);
+      await send('<11>1 - - - - - - third');
+      await h.waitFor(2);
+      s.close();
+      assert.deepEqual(
+        h.entries.map((e) => e.line.slice(0, 5)),
+        ['first', 'third'],
+      );
+      assert.equal(await h.counter('logferry_syslog_dropped_datagrams_total'), 1);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('stopping', () => {
+  test('stop() closes open connections and the listener', async () => {
+    const h = await startTarget('');
+    const c = await tcpClient(h.port);
+    c.write('<13>1 - - - - - - before stop\n');
+    await h.waitFor(1);
+    await h.stop();
+    await closed(c);
+    assert.equal(h.target.status().ready, false);
+    await assert.rejects(tcpClient(h.port));
+  });
 });
