@@ -1,9 +1,11 @@
-// Splits a syslog byte stream into frames, as Promtail's syslog parser does: the first byte of a
-// stream decides its framing for good. `<` is non-transparent framing (RFC 6587, one message
-// per line, LF trailer); a digit is octet counting (RFC 5425/6587, `MSGLEN SP MSG`); anything
-// else is not syslog and ends the stream. Memory per stream is bounded by `maxMessageLength`:
-// a longer line is discarded up to its end (counted once), a longer counted frame ends the
-// stream, since nothing of it can be trusted.
+// Splits a syslog byte stream into frames, as Promtail's syslog parser (go-syslog) does: the
+// first byte of a stream decides its framing for good. `<` is non-transparent framing (RFC 6587,
+// LF trailer): a message starts at a line beginning with `<` and runs up to the next such line,
+// so lines that do not begin with `<` continue the message before (multi-line messages); a
+// digit is octet counting (RFC 5425/6587, `MSGLEN SP MSG`); anything else is not syslog and
+// ends the stream. Memory per stream is bounded by `maxMessageLength`: a longer line is
+// discarded up to its end (counted once), a longer counted frame ends the stream, since nothing
+// of it can be trusted.
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -66,13 +68,17 @@ export class SyslogFramer {
     else this.pushCounted(chunk);
   }
 
-  /** The stream ended: an unfinished last line is still a message; an unfinished counted frame is an error. */
+  /**
+   * The stream ended (or timed out): the held message is complete. An unfinished last line is
+   * parsed on its own, as go-syslog's best-effort mode does; an unfinished counted frame is an error.
+   */
   end(): void {
-    if (this.mode === Mode.Lines && this.pending && !this.skipping) {
-      const line = this.pending.subarray(0, this.pendingLength);
-      this.pending = undefined;
-      this.pendingLength = 0;
-      this.sink.frame(line, 0, line.length);
+    if (this.mode === Mode.Lines) {
+      this.emitCandidate();
+      if (this.pending && this.pendingLength > 0 && !this.skipping) {
+        const line = this.pending.subarray(0, this.pendingLength);
+        this.sink.frame(line, 0, line.length);
+      }
     } else if (this.mode === Mode.Counted && (this.need >= 0 || this.header)) {
       this.sink.error(
         `unexpected EOF: expecting a message of ${this.need >= 0 ? this.need : this.header} octets`,
@@ -83,6 +89,20 @@ export class SyslogFramer {
     this.pendingLength = 0;
     this.header = '';
     this.need = -1;
+  }
+
+  /** True while a complete message is held back, waiting to see whether continuation lines follow. */
+  get holding(): boolean {
+    return this.candBuf !== undefined;
+  }
+
+  /**
+   * Hands on the held message now (no continuation came in time). Not while an unfinished line
+   * that would continue it is pending.
+   */
+  flush(): void {
+    if (this.pendingLength > 0 && this.pending![0] !== LT) return;
+    this.emitCandidate();
   }
 
   private fail(reason: string): void {
@@ -113,10 +133,11 @@ export class SyslogFramer {
         return;
       } else {
         this.append(chunk, 0, lf);
-        const line = this.pending!.subarray(0, this.pendingLength);
+        const line = this.pending!;
+        const len = this.pendingLength;
         this.pending = undefined;
         this.pendingLength = 0;
-        if (line.length > 0) this.sink.frame(line, 0, line.length);
+        this.line(line, 0, len);
       }
       p = lf + 1;
     }
@@ -132,12 +153,55 @@ export class SyslogFramer {
         return;
       }
       if (lf - p > max) this.tooLong();
-      else if (lf > p) this.sink.frame(chunk, p, lf);
+      else this.line(chunk, p, lf);
       p = lf + 1;
     }
   }
 
+  // The held message: bytes [candStart, candEnd) of candBuf, which is a read chunk (never reused)
+  // or, once continuation lines joined it, a buffer of its own.
+  private candBuf: Buffer | undefined;
+  private candStart = 0;
+  private candEnd = 0;
+
+  /** One complete line (without its LF). */
+  private line(buf: Buffer, start: number, end: number): void {
+    if (end > start && buf[start] === LT) {
+      this.emitCandidate();
+      this.candBuf = buf;
+      this.candStart = start;
+      this.candEnd = end;
+      return;
+    }
+    if (!this.candBuf) {
+      // A continuation of nothing (after a discarded line): go-syslog parses it as a message of its own.
+      if (end > start) this.sink.frame(buf, start, end);
+      return;
+    }
+    const len = this.candEnd - this.candStart + 1 + end - start;
+    if (len > this.maxMessageLength) {
+      this.candBuf = undefined;
+      this.tooLong();
+      return;
+    }
+    const joined = Buffer.allocUnsafe(len);
+    this.candBuf.copy(joined, 0, this.candStart, this.candEnd);
+    joined[this.candEnd - this.candStart] = LF;
+    buf.copy(joined, this.candEnd - this.candStart + 1, start, end);
+    this.candBuf = joined;
+    this.candStart = 0;
+    this.candEnd = len;
+  }
+
+  private emitCandidate(): void {
+    const buf = this.candBuf;
+    if (!buf) return;
+    this.candBuf = undefined;
+    this.sink.frame(buf, this.candStart, this.candEnd);
+  }
+
   private tooLong(): void {
+    this.emitCandidate();
     this.pending = undefined;
     this.pendingLength = 0;
     this.sink.error(`message too long to parse: longer than the max length ${this.maxMessageLength}`, false);

@@ -1,7 +1,7 @@
 // RFC 5424 message parsing, straight from the bytes of one frame, with the rules of go-syslog's
 // RFC 5424 machine as Promtail uses it: any violation is an error (Promtail drops the message and
-// counts it), NILVALUE fields are absent, an empty MSG is no message, MSG and SD values must be
-// valid UTF-8. Also the message printed back as go-syslog does for `use_rfc5424_message`.
+// counts it), NILVALUE fields are absent, an empty MSG is no message, SD values must be valid
+// UTF-8 (MSG may be anything). Also the message printed back as go-syslog does for `use_rfc5424_message`.
 
 import { isUtf8 } from 'node:buffer';
 import type { ParseResult, SyslogMessage } from './message.js';
@@ -108,13 +108,9 @@ export function parseRfc5424(buf: Buffer, start: number, end: number): ParseResu
   if (p < end) {
     if (buf[p] !== SP) return `parsing error [col ${p - start}]`;
     p++;
-    if (p < end) {
-      const text = buf.toString('utf8', p, end);
-      // U+FFFD marks a decoding error, unless the sender really sent one: check the bytes then.
-      if (text.includes('\uFFFD') && !isUtf8(buf.subarray(p, end)))
-        return `expecting a free-form optional message in UTF-8 (starting with or without BOM) [col ${p - start}]`;
-      msg.message = text;
-    }
+    // go-syslog takes any octets here (Promtail passes non-UTF-8 messages on); a JS string
+    // cannot hold them, so invalid sequences become U+FFFD.
+    if (p < end) msg.message = buf.toString('utf8', p, end);
   }
   return msg;
 }

@@ -76,6 +76,8 @@ interface Peer {
 /** Per connection: label key of a message → its labels after relabeling (null: dropped). */
 type LabelCache = Map<string, LabelSet | null>;
 const labelCacheSize = 1024;
+/** How long a complete newline-framed message waits for continuation lines. */
+const holdMs = 250;
 
 type Parser = (buf: Buffer, start: number, end: number) => ParseResult;
 
@@ -243,15 +245,28 @@ export class SyslogTarget {
   private serve(socket: Socket, peer: Peer): void {
     const sink = this.frameSink(peer);
     const framer = new SyslogFramer(sink, this.config.maxMessageLength);
+    // In newline framing a message is complete only when the next one starts (it may continue on
+    // lines that do not begin with `<`): hand on a held message once the sender pauses.
+    let holdTimer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      framer.flush();
+      this.afterRead();
+    };
     socket.on('data', (chunk: Buffer) => {
       framer.push(chunk);
+      if (framer.holding) {
+        if (holdTimer) holdTimer.refresh();
+        else holdTimer = setTimeout(flush, holdMs).unref();
+      }
       this.afterRead();
       if (!framer.ok) socket.destroy();
     });
-    socket.on('end', () => {
+    socket.once('close', () => {
+      clearTimeout(holdTimer);
+      // As go-syslog on a read error or timeout: what was read still counts, the unfinished last line included.
+      if (this.stopped || !framer.ok) return;
       framer.end();
       this.afterRead();
-      socket.end();
     });
     if (!this.pausedForBudget) socket.resume();
   }

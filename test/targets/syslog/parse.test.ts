@@ -110,9 +110,9 @@ describe('RFC 5424 parsing', () => {
     });
   }
 
-  test('rejects a message that is not UTF-8, accepts a real U+FFFD', () => {
-    const bad = Buffer.concat([Buffer.from('<13>1 - - - - - - '), Buffer.from([0xc3, 0x28])]);
-    assert.match(parseRfc5424(bad, 0, bad.length) as string, /UTF-8/);
+  test('takes a message that is not UTF-8 (as go-syslog), with U+FFFD for the bad bytes', () => {
+    const bad = Buffer.concat([Buffer.from('<13>1 - - - - - - '), Buffer.from([0xf8, 0x41])]);
+    assert.equal((parseRfc5424(bad, 0, bad.length) as SyslogMessage).message, '\uFFFDA');
     assert.equal(ok('<13>1 - - - - - - \uFFFD').message, '\uFFFD');
   });
 
@@ -230,8 +230,13 @@ describe('framing', () => {
     const text = '<1>a\n<2>bb\n\n<3>ccc\n<4>tail';
     for (let cut = 0; cut <= text.length; cut++) {
       const r = frames([text.slice(0, cut), text.slice(cut)]);
-      assert.deepEqual(r.out, ['<1>a', '<2>bb', '<3>ccc', '<4>tail'], `cut at ${cut}`);
+      assert.deepEqual(r.out, ['<1>a', '<2>bb\n', '<3>ccc', '<4>tail'], `cut at ${cut}`);
     }
+  });
+
+  test('lines that do not start with < continue the message before, as in go-syslog', () => {
+    const r = frames(['<1>a\n  at b\n', '  at c\n<2>d\n']);
+    assert.deepEqual(r.out, ['<1>a\n  at b\n  at c', '<2>d']);
   });
 
   test('octet counting, split anywhere, byte lengths', () => {

@@ -111,7 +111,7 @@ describe('syslog target over TCP', () => {
     const h = await start('');
     const c = await tcpClient(h.port);
     c.write(
-      '<13>1 - - - - - - good 1\n<999>1 - - - - - - bad\nnot syslog at all\n<13>1 - - - - - -\n<13>1 - - - - - - good 2\n',
+      '<13>1 - - - - - - good 1\n<999>1 - - - - - - bad\n<13>1 - - -\n<13>1 - - - - - -\n<13>1 - - - - - - good 2\n',
     );
     await h.waitFor(2);
     c.end();
@@ -122,6 +122,20 @@ describe('syslog target over TCP', () => {
     assert.equal(await h.counter('promtail_syslog_target_parsing_errors_total'), 2);
     assert.equal(await h.counter('promtail_syslog_empty_messages_total'), 1);
     assert.ok(h.logs.some((l) => l.includes('error parsing syslog stream')));
+  });
+
+  test('newline framing: lines not starting with < continue the message (multi-line)', async () => {
+    const h = await start('');
+    const c = await tcpClient(h.port);
+    c.write(
+      '<11>1 - - - - - - Exception: boom\n\tat a.b(c.java:1)\n\tat d.e(f.java:2)\n<13>1 - - - - - - next\n',
+    );
+    await h.waitFor(1);
+    assert.equal(h.entries[0]!.line, 'Exception: boom\n\tat a.b(c.java:1)\n\tat d.e(f.java:2)');
+    // The last message is handed on when the sender pauses, without waiting for the next one.
+    await h.waitFor(2);
+    assert.equal(h.entries[1]!.line, 'next');
+    c.end();
   });
 
   test('a stream that does not start like syslog is cut off and counted', async () => {
