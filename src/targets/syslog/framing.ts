@@ -235,7 +235,7 @@ export class SyslogFramer {
         let q = p;
         while (q < n && chunk[q]! >= 0x30 && chunk[q]! <= 0x39) q++;
         this.header += chunk.toString('latin1', p, q);
-        if (this.header.length > 10 || (this.header.length > 0 && this.header[0] === '0')) {
+        if (this.header.length > 20) {
           this.fail(`found ${this.header}, expecting a MSGLEN of at most ${this.maxMessageLength}`);
           return;
         }
@@ -252,6 +252,10 @@ export class SyslogFramer {
         this.header = '';
         if (len > this.maxMessageLength) {
           this.fail(`message too long to parse. was size ${len}, max length ${this.maxMessageLength}`);
+          return;
+        }
+        if (len === 0) {
+          this.fail('found ILLEGAL, expecting a SYSLOGMSG containing 0 octets');
           return;
         }
         this.need = len;

@@ -257,12 +257,16 @@ describe('framing', () => {
   });
 
   test('a counted frame over the maximum, a bad header or a bad first byte end the stream', () => {
-    for (const input of ['101 <1>', '5x<1>ab', '3 abc', '\x16\x03\x01']) {
+    for (const input of ['101 <1>', '5x<1>ab', '3 abc', '0 <1>', '\x16\x03\x01']) {
       const r = frames([input]);
       assert.equal(r.ok, false, input);
       assert.equal(r.errors.length, 1, input);
       assert.match(r.errors[0]!, /^fatal/);
     }
+  });
+
+  test('a MSGLEN with leading zeros is read as go-syslog reads it', () => {
+    assert.deepEqual(frames(['04 <1>a']).out, ['<1>a']);
   });
 
   test('an unfinished counted frame at the end is an error', () => {
