@@ -186,13 +186,22 @@ export class SyslogTarget {
     const tls = this.config.tls;
     let server: Server;
     if (tls) {
-      const options = {
-        cert: readFileSync(tls.certFile),
-        key: readFileSync(tls.keyFile),
-        handshakeTimeout: this.config.idleTimeoutMs,
-        ...(tls.caFile ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true } : {}),
-      };
-      const tlsServer = createTlsServer(options, (socket) => this.accept(socket));
+      let tlsServer: ReturnType<typeof createTlsServer>;
+      try {
+        const options = {
+          cert: readFileSync(tls.certFile),
+          key: readFileSync(tls.keyFile),
+          handshakeTimeout: this.config.idleTimeoutMs,
+          ...(tls.caFile
+            ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true }
+            : {}),
+        };
+        tlsServer = createTlsServer(options, (socket) => this.accept(socket));
+      } catch (err) {
+        throw new Error(
+          `error setting up syslog target ${this.ctx.jobName}: unable to load TLS certificate, key or client CA: ${(err as Error).message}`,
+        );
+      }
       tlsServer.on('tlsClientError', (err) =>
         this.logger.debug('syslog TLS handshake failed', { err: err.message }),
       );

@@ -100,4 +100,11 @@ describe('syslog over TLS', { skip: hasOpenssl() ? false : 'openssl is not insta
       ['with a client certificate'],
     );
   });
+
+  test('a missing certificate file fails start() with the job and the file', async () => {
+    await assert.rejects(
+      startTarget('tls_config:\n  cert_file: /nonexistent/cert.pem\n  key_file: /nonexistent/key.pem'),
+      /syslog target syslog: unable to load TLS certificate.*\/nonexistent\/cert\.pem/,
+    );
+  });
 });
