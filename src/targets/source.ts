@@ -1,5 +1,5 @@
-// The shape every source kind other than files (journal, syslog, push) implements, so that the
-// agent starts, stops and reports on them the same way.
+// The interface every source kind (journal, syslog, push) implements, so that the agent starts,
+// stops and reports on each the same way, whatever it reads from.
 
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
