@@ -350,3 +350,39 @@ describe('connection hostname', () => {
     assert.equal(plainIp('::1'), '::1');
   });
 });
+
+describe('hostile bytes', () => {
+  test('random input never throws in the framer or either parser', () => {
+    let seed = 12345;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x80000000;
+    };
+    const alphabet = Buffer.from('<>0123456789 -[]="\\\n\rTZ:.+abcJanFeb@\u00ff');
+    let frames = 0;
+    for (let i = 0; i < 3000; i++) {
+      const len = Math.floor(rand() * 200);
+      const b = Buffer.allocUnsafe(len);
+      for (let j = 0; j < len; j++)
+        b[j] = rand() < 0.8 ? alphabet[Math.floor(rand() * alphabet.length)]! : Math.floor(rand() * 256);
+      if (i % 2 === 0 && len > 0) b[0] = 0x3c;
+      const f = new SyslogFramer(
+        {
+          frame: (buf, s, e) => {
+            frames++;
+            parseRfc5424(buf, s, e);
+            parseRfc3164(buf, s, e);
+          },
+          error: () => {},
+        },
+        64,
+      );
+      const cut = Math.floor(rand() * len);
+      f.push(b.subarray(0, cut));
+      f.push(b.subarray(cut));
+      f.flush();
+      f.end();
+    }
+    assert.ok(frames > 1000);
+  });
+});
