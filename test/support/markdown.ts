@@ -43,7 +43,7 @@ export function firstColumnNames(text: string): string[] {
   const names: string[] = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith('|') || /^\|\s*-/.test(line)) continue;
-    const cell = line.split('|')[1] ?? '';
+    const cell = line.split(/(?<!\\)\|/)[1] ?? '';
     for (const m of cell.matchAll(/`([^`]+)`/g)) if (m[1]) names.push(m[1]);
   }
   return names;
