@@ -12,9 +12,11 @@ import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
 import type { ClientConfig, LimitsConfig } from '../config/types.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { type LongTimeout, setLongTimeout, timerDelay } from '../timers.js';
 import { type Entry, type LabelSet, ReservedLabels } from '../types.js';
 import { Backoff } from './backoff.js';
 import { Batch, entrySize } from './batch.js';
+import { RequestDeadline } from './deadline.js';
 import { formatLabels } from './encode.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly, which V8 compiles a second time with
@@ -215,12 +217,12 @@ export class LokiClient {
   async stop(timeoutMs = 0): Promise<void> {
     this.stopping = true;
     const idle = this.flush();
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, timeoutMs));
+      timer = setLongTimeout(resolve, timeoutMs);
     });
     await Promise.race([idle, expired]);
-    clearTimeout(timer);
+    timer?.clear();
     if (this.sending || this.ready.length > 0) {
       this.log.warn('stopping with batches not sent', {
         batches: this.ready.length,
@@ -261,7 +263,7 @@ export class LokiClient {
   private openBatch(tenant: string): Batch {
     const batch = new Batch(tenant, performance.now());
     this.open.set(tenant, batch);
-    batch.timer = setTimeout(() => this.closeBatch(batch), this.cfg.batchWaitMs);
+    batch.timer = setTimeout(() => this.closeBatch(batch), timerDelay(this.cfg.batchWaitMs));
     if (!this.knownTenants.has(tenant)) {
       this.knownTenants.add(tenant);
       for (const reason of allReasons) {
@@ -385,17 +387,14 @@ export class LokiClient {
     if (this.credentials !== undefined) {
       headers = { ...headers, authorization: await this.credentials.authorization() };
     }
-    // timeout 0 means none, as for Go's http.Client.
-    const signal =
-      this.cfg.timeoutMs > 0
-        ? AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.timeoutMs)])
-        : this.abort.signal;
+    // Covers the whole exchange, the response body included; cleared in `finally`.
+    const deadline = new RequestDeadline(this.abort.signal, this.cfg.timeoutMs);
     try {
       const res = await request(this.url, {
         method: 'POST',
         headers,
         body,
-        signal,
+        signal: deadline.signal,
         dispatcher: this.dispatcher,
       });
       if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -407,8 +406,10 @@ export class LokiClient {
       return { status: res.statusCode, error: `server returned HTTP status ${res.statusCode}: ${firstLine}` };
     } catch (err) {
       const e = err as Error & { code?: string };
-      const why = e.name === 'TimeoutError' ? `timeout after ${this.cfg.timeoutMs}ms` : e.message;
-      return { status: -1, error: e.code ? `${why} (${e.code})` : why };
+      if (deadline.timedOut) return { status: -1, error: `timeout after ${this.cfg.timeoutMs}ms` };
+      return { status: -1, error: e.code ? `${e.message} (${e.code})` : e.message };
+    } finally {
+      deadline.done();
     }
   }
 }
