@@ -14,6 +14,7 @@ import type { Discoverer } from '../agent.js';
 import type { ConfigNode } from '../config/reader.js';
 import type { Logger } from '../log.js';
 import { isValidLabelName } from '../relabel/relabel.js';
+import { timerDelay } from '../timers.js';
 import type { LabelSet, TargetGroup } from '../types.js';
 
 export interface FileSdConfig {
@@ -162,7 +163,7 @@ export class FileSdDiscoverer implements Discoverer {
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     // A file written while the watch was being set up has no event: look once more.
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.options.config.refreshIntervalMs);
+    this.timer = setInterval(() => void this.refresh(), timerDelay(this.options.config.refreshIntervalMs));
     this.timer.unref();
   }
 

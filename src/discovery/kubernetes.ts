@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type * as K8s from '@kubernetes/client-node';
 import type { Discoverer } from '../agent.js';
 import type { Logger } from '../log.js';
+import { timerDelay } from '../timers.js';
 import type { TargetGroup } from '../types.js';
 import { version } from '../version.js';
 import type { KubernetesSdConfig } from './kubernetes-config.js';
@@ -392,7 +393,7 @@ async function syncedWithin(reflectors: readonly Reflector[], timeoutMs: number)
   if (reflectors.length === 0) return true;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer = setTimeout(() => resolve(false), timerDelay(timeoutMs));
   });
   const all = Promise.all(reflectors.map((r) => r.synced)).then(() => true as const);
   const ok = await Promise.race([all, timeout]);
@@ -580,7 +581,7 @@ class Reflector {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.stopped) this.start();
-    }, delay);
+    }, timerDelay(delay));
     this.restartTimer.unref();
   }
 }

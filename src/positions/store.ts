@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type Logger, silentLogger } from '../log.js';
+import { timerDelay } from '../timers.js';
 
 export interface PositionStoreOptions {
   /** `positions.filename`; Promtail's default is /var/log/positions.yaml. */
@@ -124,7 +125,7 @@ export class PositionStore implements PositionSink {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.syncTimer = setInterval(() => void this.tick(), this.syncPeriodMs);
+    this.syncTimer = setInterval(() => void this.tick(), timerDelay(this.syncPeriodMs));
     this.syncTimer.unref();
     if (this.dirty) this.schedule();
   }
