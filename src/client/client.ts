@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
+import { redactUrl } from '../config/redact-url.js';
 import type { ClientConfig, LimitsConfig } from '../config/types.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -97,10 +98,10 @@ export class LokiClient {
     try {
       url = new URL(cfg.url);
     } catch {
-      throw new Error(`clients: url ${JSON.stringify(cfg.url)} is not a valid URL`);
+      throw new Error(`clients: url ${JSON.stringify(redactUrl(cfg.url))} is not a valid URL`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`clients: url ${cfg.url} must be http:// or https://`);
+      throw new Error(`clients: url ${redactUrl(cfg.url)} must be http:// or https://`);
     }
     this.url = cfg.url;
     this.host = url.host;
@@ -461,17 +462,17 @@ function loadCredentials(cfg: ClientConfig, log: Logger): Credentials | undefine
   const bearerSet = cfg.bearerToken !== undefined || cfg.bearerTokenFile !== undefined;
   if (auth && bearerSet) {
     throw new Error(
-      `clients (${cfg.url}): at most one of basic_auth, bearer_token & bearer_token_file must be configured`,
+      `clients (${redactUrl(cfg.url)}): at most one of basic_auth, bearer_token & bearer_token_file must be configured`,
     );
   }
   if (cfg.bearerToken !== undefined && cfg.bearerTokenFile !== undefined) {
     throw new Error(
-      `clients (${cfg.url}): at most one of bearer_token & bearer_token_file must be configured`,
+      `clients (${redactUrl(cfg.url)}): at most one of bearer_token & bearer_token_file must be configured`,
     );
   }
   if (auth?.password !== undefined && auth.passwordFile !== undefined) {
     throw new Error(
-      `clients (${cfg.url}): at most one of basic_auth password & password_file must be configured`,
+      `clients (${redactUrl(cfg.url)}): at most one of basic_auth password & password_file must be configured`,
     );
   }
   const fromFile = (file: string, what: string, render: (secret: string) => string): Credentials => {
@@ -479,7 +480,9 @@ function loadCredentials(cfg: ClientConfig, log: Logger): Credentials | undefine
     try {
       current = render(readFileSync(file, 'utf8').trim());
     } catch (err) {
-      throw new Error(`clients (${cfg.url}): cannot read ${what} ${file}: ${(err as Error).message}`);
+      throw new Error(
+        `clients (${redactUrl(cfg.url)}): cannot read ${what} ${file}: ${(err as Error).message}`,
+      );
     }
     return {
       async authorization() {
@@ -515,12 +518,14 @@ function createDispatcher(cfg: ClientConfig, url: URL): Dispatcher {
       return readFileSync(file);
     } catch (err) {
       throw new Error(
-        `clients (${cfg.url}): cannot read tls_config ${what} ${file}: ${(err as Error).message}`,
+        `clients (${redactUrl(cfg.url)}): cannot read tls_config ${what} ${file}: ${(err as Error).message}`,
       );
     }
   };
   if ((tls?.certFile === undefined) !== (tls?.keyFile === undefined)) {
-    throw new Error(`clients (${cfg.url}): tls_config needs both cert_file and key_file, or neither`);
+    throw new Error(
+      `clients (${redactUrl(cfg.url)}): tls_config needs both cert_file and key_file, or neither`,
+    );
   }
   const connect = {
     ca: read(tls?.caFile, 'ca_file'),

@@ -10,6 +10,8 @@ import type { LabelSet } from '../types.js';
 import { defaults } from './defaults.js';
 import { EnvExpansionError, expandEnvWithLines } from './expand-env.js';
 import { ConfigError, ConfigNode, parseDuration } from './reader.js';
+import { redactUrl } from './redact-url.js';
+import { checkClientFiles } from './secret-files.js';
 import type {
   BasicAuth,
   ClientConfig,
@@ -42,6 +44,8 @@ export interface LoadOptions {
   allowNoClients?: boolean;
   /** Flags applied on top of the file, before the checks that depend on them. */
   flags?: FlagOverrides;
+  /** -check-syntax: also open the clients' credential and TLS files (see secret-files.ts). */
+  checkFiles?: boolean;
 }
 
 /** A flag value that cannot be used; the message reads like Go's flag package. */
@@ -80,6 +84,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     root.fail('expected a mapping of sections (server, clients, positions, scrape_configs, ...)');
   }
   root.expectKeys(topLevelKeys);
+  if (opts.checkFiles) checkClientFiles(root);
 
   const limitsNode = pickAlias(root, 'limits_config', 'limit_config');
   parseIgnoredSections(root);
@@ -599,7 +604,9 @@ function overrideFlags(
         const parsed = new URL(url);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
       } catch {
-        throw new FlagError(`invalid value "${url}" for flag -client.url: expected an http or https URL`);
+        throw new FlagError(
+          `invalid value "${redactUrl(url)}" for flag -client.url: expected an http or https URL`,
+        );
       }
       legacy.url = url;
     }

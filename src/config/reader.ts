@@ -3,6 +3,7 @@
 // through a ConfigNode; none sees raw YAML.
 
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { redactUrlsIn } from './redact-url.js';
 import { type AliasTargets, checkYamlLimits } from './yaml-limits.js';
 
 /** A config error a user can act on: which file, which line, which key, what is wrong. */
@@ -13,7 +14,8 @@ export class ConfigError extends Error {
     readonly key: string,
     readonly reason: string,
   ) {
-    super(`${file}:${line}: ${key ? `${key}: ` : ''}${reason}`);
+    // A reason may quote a value (`invalid URL "..."`): URLs in it never show their secrets.
+    super(`${file}:${line}: ${key ? `${key}: ` : ''}${redactUrlsIn(reason)}`);
     this.name = 'ConfigError';
   }
 }
