@@ -17,6 +17,8 @@ import type { Entry, EntrySink, TargetGroup } from './types.js';
 
 /** Where entries leave the agent: the Loki clients, or the dry-run printer. */
 export interface EntryConsumer {
+  /** Prepares what needs I/O (the disk buffer); called before any target reads. */
+  start?(): Promise<void>;
   send(entry: Entry): void;
   /** Sends what is queued, within the deadline. */
   stop(deadlineMs: number): Promise<void>;
@@ -97,6 +99,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config, logger, metrics } = this.options;
+    await this.options.consumer.start?.();
     this.positions.start();
     const sink: EntrySink = (entry) => this.options.consumer.send(entry);
     for (const sc of config.scrapeConfigs) {

@@ -7,6 +7,7 @@ import { parseDiscoveryConfigs } from '../discovery/index.js';
 import { validatePipeline } from '../pipeline/pipeline.js';
 import { parseRelabelRules } from '../relabel/relabel.js';
 import type { LabelSet } from '../types.js';
+import { parseWalConfig } from '../wal/config.js';
 import { defaults } from './defaults.js';
 import { EnvExpansionError, expandEnvWithLines } from './expand-env.js';
 import { ConfigError, ConfigNode, parseDuration } from './reader.js';
@@ -103,6 +104,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     scrapeConfigs: parseScrapeConfigs(root.get('scrape_configs')),
     limits: parseLimits(limitsNode),
     targetConfig: parseTargetConfig(root.get('target_config')),
+    wal: parseWalConfig(root.get('wal')),
     global: { fileWatch: parseGlobal(root.get('global')) },
   };
   const result = overrideFlags(config, legacy, opts.flags);
@@ -169,10 +171,6 @@ function parseIgnoredSections(root: ConfigNode): void {
   options.get('stream_lag_labels').stringOrList([]);
   // Tracing needs Jaeger environment variables in Promtail; logferry has none to offer.
   root.get('tracing').expectKeys(['enabled']).get('enabled').boolean(false);
-  const wal = root.get('wal');
-  if (!wal.missing && wal.get('enabled').boolean(false)) {
-    notSupported(wal, 'enabled', 'positions advance only over delivered entries, which makes a WAL unneeded');
-  }
 }
 
 // --- server -----------------------------------------------------------------------------------
