@@ -2,18 +2,18 @@
 // consumer entries go to (the Loki clients behind the readline limiter, through the disk buffer
 // when `wal.enabled`, or the dry-run printer).
 
-import type { EntryConsumer } from './agent.js';
 import { LokiClient } from './client/client.js';
 import { DryRunPrinter } from './client/dry-run.js';
-import { formatLabels } from './client/encode.js';
 import { ClientFanout } from './client/fanout.js';
 import { createReadlineLimiter } from './client/limits.js';
 import { loadConfig } from './config/load.js';
 import { configToYaml } from './config/redact.js';
 import type { Config } from './config/types.js';
 import { flagValue, type ParsedFlags } from './flags.js';
+import { formatLabels } from './labels.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { EntryConsumer } from './types.js';
 import { walClientName, walConsumer } from './wal/consumer.js';
 
 export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: boolean }): Config {

@@ -13,11 +13,10 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { InFlightBudget } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
-import type { FileStatus, TargetStatus } from '../server/pages.js';
 import { createFileReader, type FileReader, Tailer } from '../tail/index.js';
 import { timerDelay } from '../timers.js';
+import type { FileStatus, FileTarget, TargetStatus } from '../types.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
-import type { FileTarget } from './resolve.js';
 
 export interface FileTargetManagerOptions {
   positions: PositionSink;

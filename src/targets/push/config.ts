@@ -4,7 +4,7 @@
 // any size; Alloy's loki.source.api bounds them at 100 MiB, which logferry follows).
 
 import type { ConfigNode } from '../../config/reader.js';
-import { isValidLabelName } from '../../relabel/relabel.js';
+import { isValidLabelName } from '../../labels.js';
 import type { LabelSet } from '../../types.js';
 
 export interface PushConfig {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import snappyjs from 'snappyjs';
-import { isValidLabelName } from '../../relabel/relabel.js';
+import { isValidLabelName } from '../../labels.js';
 import type { LabelSet } from '../../types.js';
 import { parseLabels } from './labels.js';
 
