@@ -14,6 +14,17 @@ const docs = [
     .map((f) => `docs/${f}`),
 ];
 
+/**
+ * Docs that other branches of this release write, linked already. Until one is in the tree, links
+ * to it are not counted as broken, and its own test below is reported as a TODO (not a pass).
+ * Remove an entry once its branch is merged.
+ */
+const pending = new Map([
+  ['docs/flags.md', 'branch d9a'],
+  ['docs/differences.md', 'branch d9b'],
+  ['docs/sources.md', 'branch sources'],
+]);
+
 /** Relative link targets of a Markdown text, outside code blocks, without their #anchor. */
 function links(text: string): string[] {
   const prose = text.replace(/```[\s\S]*?```/g, '');
@@ -26,7 +37,9 @@ function links(text: string): string[] {
 describe('links', () => {
   for (const doc of docs) {
     it(`${doc}: every relative link resolves`, () => {
-      const broken = links(readDoc(doc)).filter((l) => !existsSync(join(repoRoot, dirname(doc), l)));
+      const broken = links(readDoc(doc))
+        .map((l) => relative(repoRoot, join(repoRoot, dirname(doc), l)))
+        .filter((l) => !existsSync(join(repoRoot, l)) && !pending.has(l));
       assert.deepEqual(broken, [], `broken links in ${doc}`);
     });
   }
@@ -36,4 +49,11 @@ describe('links', () => {
     const unlinked = docs.filter((d) => d !== 'README.md' && !linked.has(d));
     assert.deepEqual(unlinked, [], 'docs not linked from README.md');
   });
+
+  for (const [doc, from] of pending) {
+    const todo = existsSync(join(repoRoot, doc)) ? false : `${doc} comes with ${from}`;
+    it(`${doc} is in the tree`, { todo }, () => {
+      assert.ok(existsSync(join(repoRoot, doc)), `${doc} is missing`);
+    });
+  }
 });
