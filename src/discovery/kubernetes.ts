@@ -47,6 +47,8 @@ export interface KubernetesDiscovererOptions {
   maxBackoffMs?: number;
   /** Server-side watch timeout, picked at random in [min, max] seconds per watch. Default [300, 600]. */
   watchTimeoutSeconds?: readonly [number, number];
+  /** Called at every failed list or watch (`prometheus_sd_kubernetes_failures_total`). */
+  onFailure?: () => void;
 }
 
 export class KubernetesDiscoverer implements Discoverer {
@@ -111,6 +113,7 @@ export class KubernetesDiscoverer implements Discoverer {
       minBackoffMs: this.options.minBackoffMs ?? 500,
       maxBackoffMs: this.options.maxBackoffMs ?? 30_000,
       watchTimeoutSeconds: this.options.watchTimeoutSeconds ?? [300, 600],
+      onFailure: this.options.onFailure,
     };
 
     // Node and namespace metadata first, so pods are emitted with it from the start instead of
@@ -211,6 +214,14 @@ export class KubernetesDiscoverer implements Discoverer {
     } else {
       this.logger.info('pods listed', { pods: this.pods.size, node: this.nodeName });
     }
+  }
+
+  /** For /ready: the Kubernetes API cannot be reached (a list or watch keeps failing). */
+  unhealthy(): string | undefined {
+    const failing = this.reflectors.find((r) => r.failing);
+    return failing
+      ? `Not ready: cannot reach the Kubernetes API (listing ${failing.what} fails: ${failing.lastError})`
+      : undefined;
   }
 
   async stop(): Promise<void> {
@@ -401,6 +412,7 @@ async function syncedWithin(reflectors: readonly Reflector[], timeoutMs: number)
 
 interface ReflectorOptions {
   logger: Logger;
+  onFailure?: (() => void) | undefined;
   minBackoffMs: number;
   maxBackoffMs: number;
   watchTimeoutSeconds: readonly [number, number];
@@ -424,6 +436,8 @@ class Reflector {
   private resolveSynced!: () => void;
   private backoffMs: number;
   private failures = 0;
+  /** The last failure's reason, for /ready. */
+  lastError = '';
   private restartTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -554,6 +568,15 @@ class Reflector {
     return controller;
   }
 
+  /** True from a failed list/watch until the next one succeeds. */
+  get failing(): boolean {
+    return this.failures > 0;
+  }
+
+  get what(): string {
+    return this.target.what;
+  }
+
   private succeeded(): void {
     if (this.failures > 0) this.logger.info('watching again', { afterFailures: this.failures });
     this.failures = 0;
@@ -563,9 +586,11 @@ class Reflector {
   private failed(err: unknown): void {
     if (this.stopped || this.restartTimer) return;
     this.failures++;
+    this.options.onFailure?.();
     const delay = this.backoffMs * (0.8 + Math.random() * 0.4);
     this.backoffMs = Math.min(this.options.maxBackoffMs, this.backoffMs * 2);
     const { status, reason } = describeError(err);
+    this.lastError = status ? `${status} ${reason}` : reason;
     const fields = { err: reason, status, retryInMs: Math.round(delay), failures: this.failures };
     const hint =
       status === 401
