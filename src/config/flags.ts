@@ -170,7 +170,7 @@ function applyClientFlags(base: ClientConfig, flags: FlagOverrides | undefined):
     externalLabels: { ...base.externalLabels },
   };
   const url = flagString(flags, 'client.url');
-  if (url !== undefined) client.url = checkFlagUrl(url);
+  if (url) client.url = checkFlagUrl(url);
   const tenant = flagString(flags, 'client.tenant-id');
   if (tenant !== undefined) {
     if (tenant) client.tenantId = tenant;
@@ -215,7 +215,8 @@ export function overrideFlags(
   let clients = [...config.clients];
   let legacy = legacyIn;
   const anyClientFlag = clientFlagNames.some((n) => flagValue(flags, n) !== undefined);
-  const url = flagString(flags, 'client.url');
+  // An empty -client.url (a template's unset variable) sets nothing, as Go's URL flag leaves no client.
+  const url = flagString(flags, 'client.url') || undefined;
   // `-client.url` naming a URL a `clients:` entry already has (a unit file that repeats the
   // config) sets that client rather than adding a second one that would send everything twice.
   const twin = legacy || url === undefined ? -1 : clients.findIndex((c) => c.url === url);
