@@ -96,13 +96,12 @@ describe('config file problems', () => {
     assert.equal((r.stderr.match(/many\.yaml:\d+:/g) ?? []).length, 20);
   });
 
-  it('hints at -config.expand-env when the file uses ${VAR} without it', async () => {
+  it('hints at -config.expand-env when the file uses $-brace references without it', async () => {
     const file = join(dir, 'env.yaml');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the config text a user writes
     writeFileSync(file, 'clients:\n  - url: ${LOKI_URL}\nscrape_configs: []\n');
     const r = await run([`-config.file=${file}`, '-check-syntax']);
     assert.equal(r.code, 1);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint quotes the reference
     assert.match(r.stderr, /hint: .*env\.yaml:2 uses \$\{LOKI_URL\}, .*-config\.expand-env=true/);
     const ok = await run([`-config.file=${file}`, '-check-syntax', '-config.expand-env'], undefined);
     assert.doesNotMatch(ok.stderr, /hint:/);
