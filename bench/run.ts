@@ -7,6 +7,7 @@
 // `--agent PATH` runs another build of the CLI (default dist/cli.js), e.g. one compiled to a
 // private directory so that concurrent builds of dist/ do not change what is measured.
 // `--repeat N` runs each configuration N times and prints the median of each figure last.
+// `--wal` runs the agent with the disk buffer on (`wal:` in the run's work directory).
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,6 +95,7 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
       '  http_listen_port: 0',
       'positions:',
       `  filename: ${join(work, 'positions.yaml')}`,
+      ...(withWal ? ['wal:', '  enabled: true', `  dir: ${join(work, 'wal')}`, '  max_size: 8GiB'] : []),
       'clients:',
       `  - url: http://127.0.0.1:${port}/loki/api/v1/push`,
       'scrape_configs:',
@@ -203,6 +205,8 @@ console.log(
 const manifest = generate(root, size, files);
 console.log(`${manifest.entries} entries, ${(manifest.bytes / 1024 ** 2).toFixed(0)} MiB`);
 const repeat = Math.max(1, Number(arg('repeat', '1')));
+/** `--wal`: the disk buffer on (in the run's work directory). */
+const withWal = process.argv.includes('--wal');
 const results = new Map<string, Result[]>();
 let allOk = true;
 for (let round = 0; round < repeat; round++) {

@@ -109,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
 
   if (stdin) {
     const consumer = consumerFor(config, { dryRun, metrics, logger, version });
+    await consumer.start?.();
     await runStdin(config, { consumer, metrics, logger, inspector, input: process.stdin });
     await consumer.stop(config.server.gracefulShutdownTimeoutMs);
     return 0;

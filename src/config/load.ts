@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDiscoveryConfigs } from '../discovery/index.js';
 import { validatePipeline } from '../pipeline/pipeline.js';
 import { parseRelabelRules } from '../relabel/relabel.js';
+import { defaultWalConfig, parseWalConfig } from '../wal/config.js';
 import { isEmpty, nonNegative, notSupported, positive } from './checks.js';
 import { checkClients, parseClient, parseLabels } from './clients.js';
 import { defaults } from './defaults.js';
@@ -151,6 +152,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
       syncPeriodMs: defaults.targetSyncPeriodMs,
       drainGracePeriodMs: defaults.drainGracePeriodMs,
     }),
+    wal: errors.run(() => parseWalConfig(root.get('wal')), { ...defaultWalConfig }),
     global: { fileWatch: errors.run(() => parseGlobal(root.get('global')), { ...defaults.fileWatch }) },
   };
   errors.throwIfAny();
@@ -196,10 +198,6 @@ function parseIgnoredSections(root: ConfigNode): void {
   options.get('stream_lag_labels').stringOrList([]);
   // Tracing needs Jaeger environment variables in Promtail; logferry has none to offer.
   root.get('tracing').expectKeys(['enabled']).get('enabled').boolean(false);
-  const wal = root.get('wal');
-  if (!wal.missing && wal.get('enabled').boolean(false)) {
-    notSupported(wal, 'enabled', 'positions advance only over delivered entries, which makes a WAL unneeded');
-  }
 }
 
 // --- server -----------------------------------------------------------------------------------

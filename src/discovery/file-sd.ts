@@ -39,7 +39,7 @@ export function parseFileSdConfig(node: ConfigNode, resolvePath: (p: string) => 
       );
   });
   const refreshNode = node.get('refresh_interval');
-  const refreshIntervalMs = refreshNode.duration(defaultRefreshIntervalMs);
+  const refreshIntervalMs = refreshNode.duration(defaultRefreshIntervalMs, undefined, 'prometheus');
   if (refreshIntervalMs <= 0) refreshNode.fail('must be greater than 0');
   return { files: files.map(resolvePath), refreshIntervalMs };
 }

@@ -45,7 +45,7 @@ export const dropStage: StageDefinition = {
     let olderThanNs: bigint | undefined;
     if (!olderThan.missing) {
       const text = olderThan.string();
-      const ms = parseDuration(text.trim());
+      const ms = parseDuration(text.trim(), undefined, 'go');
       if (ms === undefined)
         return olderThan.fail(
           `drop stage invalid duration, ${text} cannot be converted to a duration: invalid duration`,

@@ -74,7 +74,7 @@ function parseMetric(key: string, node: ConfigNode): MetricDef {
   let maxIdleSec = 300;
   if (!idleNode.missing) {
     const text = idleNode.string().trim();
-    const ms = parseDuration(text);
+    const ms = parseDuration(text, undefined, 'go');
     if (ms === undefined)
       return idleNode.fail(
         `max_idle_duration could not be parsed as a time.Duration: 'time: invalid duration "${text}"'`,
@@ -163,7 +163,7 @@ interface Series {
   counts: Float64Array | undefined;
   sum: number;
   count: number;
-  /** performance.now() of the last update. */
+  /** Date.now() of the last update (the clock node:test's mock timers drive). */
   lastMod: number;
 }
 
@@ -240,7 +240,7 @@ class MetricFamily {
 
   /** Called by prom-client at scrape time; idle series go first. */
   get() {
-    const now = performance.now();
+    const now = Date.now();
     for (const [key, s] of this.series) if (now - s.lastMod >= this.maxIdleMs) this.series.delete(key);
     const values: { value: number; labels: Record<string, string | number>; metricName?: string }[] = [];
     for (const s of this.series.values()) {
@@ -319,8 +319,6 @@ function releaseFamily(registry: Registry, family: MetricFamily): void {
 
 // ---- values ------------------------------------------------------------------------------------
 
-const goDurationPattern = /^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-
 /**
  * A number from an extracted value as Promtail's getFloat: numbers, booleans (1/0), strings Go
  * parses as a float or as a duration (in seconds: "250ms" is 0.25).
@@ -339,8 +337,7 @@ export function extractedToFloat(v: unknown): number | undefined {
       // Go's ParseFloat fails on out-of-range values (1e400); only Inf spelled out is infinite.
       if (f !== undefined && (Number.isFinite(f) || /inf|nan/i.test(v))) return f;
       if (v === '0') return 0;
-      if (!goDurationPattern.test(v)) return undefined;
-      const ms = parseDuration(v);
+      const ms = parseDuration(v, undefined, 'go');
       return ms === undefined ? undefined : ms / 1000;
     }
     default:
@@ -361,7 +358,7 @@ class MetricsStage implements Stage {
   ) {}
 
   process(entry: Entry, out: StageOutput): void {
-    const now = performance.now();
+    const now = Date.now();
     const extracted = entry.extracted;
     for (let i = 0; i < this.defs.length; i++) {
       const d = this.defs[i]!;
