@@ -108,7 +108,7 @@ export function usage(program: string, specs: readonly FlagSpec[] = flagSpecs): 
       group = s.group;
       lines.push('', `${group}:`);
     }
-    const type = s.kind === 'boolean' ? '' : s.kind === 'number' ? ' value' : ` ${s.kind}`;
+    const type = s.kind === 'boolean' ? '' : ` ${s.goType ?? (s.kind === 'number' ? 'int' : s.kind)}`;
     lines.push(`  -${s.name}${type}`);
     const def =
       s.kind === 'boolean'

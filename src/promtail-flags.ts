@@ -16,6 +16,8 @@ export interface FlagSpec {
   noEffect?: string;
   /** Promtail versions whose -help has it: both 2.9 and 3.x, or 3.x only. */
   promtail?: 'both' | '3.x';
+  /** The type word -help shows when it is not the kind's (Go's `float`, `uint`, `value`). */
+  goType?: string;
 }
 
 type Kind = FlagSpec['kind'];
@@ -135,6 +137,7 @@ export const promtailFlagSpecs: readonly FlagSpec[] = [
       'number',
       10000,
       'Lines per second this agent may push (with -limit.readline-rate-enabled).',
+      { goType: 'float' },
     ],
     ['limit.readline-burst', 'number', 10000, 'Burst of lines above the rate.'],
     ['limit.readline-rate-enabled', 'boolean', false, 'Enforce -limit.readline-rate.'],
@@ -394,7 +397,13 @@ export const promtailFlagSpecs: readonly FlagSpec[] = [
       ['server.grpc-tls-ca-path', 'string', '', 'gRPC TLS client CA path.'],
       ['server.grpc-max-recv-msg-size-bytes', 'number', 4194304, 'Largest gRPC message received.'],
       ['server.grpc-max-send-msg-size-bytes', 'number', 4194304, 'Largest gRPC message sent.'],
-      ['server.grpc-max-concurrent-streams', 'number', 100, 'Concurrent gRPC streams per connection.'],
+      [
+        'server.grpc-max-concurrent-streams',
+        'number',
+        100,
+        'Concurrent gRPC streams per connection.',
+        { goType: 'uint' },
+      ],
       [
         'server.grpc.keepalive.max-connection-idle',
         'duration',

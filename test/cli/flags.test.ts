@@ -212,7 +212,7 @@ describe('Promtail flags', () => {
     assert.match(run.stdout, /\ngRPC server:\n/);
     assert.match(
       run.stdout,
-      /-server\.grpc-listen-port value\n\s+gRPC server listen port\. \(default 9095\) \[no effect: logferry has no gRPC server\]/,
+      /-server\.grpc-listen-port int\n\s+gRPC server listen port\. \(default 9095\) \[no effect: logferry has no gRPC server\]/,
     );
     assert.match(run.stdout, /-client\.timeout duration\n\s+.*\(default 10s\)\n/);
     for (const s of flagSpecs) assert.ok(run.stdout.includes(`  -${s.name}`), s.name);
