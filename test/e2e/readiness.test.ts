@@ -125,8 +125,9 @@ describe('/ready', () => {
     });
     const agent = runCli([`-config.file=${config}`], { env: { HOSTNAME: 'node-a' } });
     try {
-      const base = `http://127.0.0.1:${await agent.port()}`;
+      const base = `http://127.0.0.1:${await agent.port(20_000, { serverOnly: true })}`;
       // The first list is still awaited (up to 10 s) but the server is up already.
+      assert.doesNotMatch(agent.stderr, /agent started/);
       const metrics = await fetch(`${base}/metrics`);
       assert.equal(metrics.status, 200);
       await metrics.text();
