@@ -6,6 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Agent } from './agent.js';
 import { envHint } from './config/expand-env.js';
+import { redactUrlsIn } from './config/redact-url.js';
 import type { Config } from './config/types.js';
 import { createDiscoverers } from './discovery/index.js';
 import { flagValue, type ParsedFlags, parseFlags, UsageError, usage } from './flags.js';
@@ -136,7 +137,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       createDiscoverers,
     );
   } catch (e) {
-    logger.error('failed to start', { err: e instanceof Error ? e.message : String(e) });
+    logger.error('failed to start', { err: redactUrlsIn(e instanceof Error ? e.message : String(e)) });
     return 1;
   }
 
@@ -149,7 +150,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       try {
         next = loadEffectiveConfig(flags, { allowNoClients: run.dryRun });
       } catch (e) {
-        const reason = e instanceof Error ? e.message : String(e);
+        const reason = redactUrlsIn(e instanceof Error ? e.message : String(e));
         metrics.configReloadFail.inc();
         logger.error('reload failed: keeping the running config', { err: reason });
         return reason;
@@ -198,7 +199,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
     }
     await agent.start();
   } catch (e) {
-    logger.error('failed to start', { err: e instanceof Error ? e.message : String(e) });
+    logger.error('failed to start', { err: redactUrlsIn(e instanceof Error ? e.message : String(e)) });
     await agent.stop(1000).catch(() => {});
     await server?.close();
     return 1;
@@ -229,7 +230,9 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 2000).unref();
   },
   (err: unknown) => {
-    process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `fatal: ${redactUrlsIn(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`,
+    );
     process.exit(1);
   },
 );

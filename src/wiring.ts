@@ -11,6 +11,7 @@ import { FlagError } from './config/flags.js';
 import { ConfigFileError, loadConfig } from './config/load.js';
 import { ConfigError } from './config/reader.js';
 import { configToYaml } from './config/redact.js';
+import { redactUrlsIn } from './config/redact-url.js';
 import type { Config } from './config/types.js';
 import { flagValue, type ParsedFlags } from './flags.js';
 import { formatLabels } from './labels.js';
@@ -24,6 +25,7 @@ export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: 
     expandEnv: flagValue<boolean>(flags, 'config.expand-env'),
     allowNoClients: opts.allowNoClients,
     flags: flags.values,
+    checkFiles: flagValue<boolean>(flags, 'check-syntax'),
   });
 }
 
@@ -41,7 +43,7 @@ export function describeLoadError(
   if (e instanceof FlagError) return { text: `${e.message}\nRun with -help to see every flag.\n`, code: 2 };
   if (!(e instanceof ConfigError)) return undefined;
   const hint = flagValue<boolean>(flags, 'config.expand-env') ? '' : envHint(e.file);
-  return { text: `error: invalid config: ${e.message}\n${hint}`, code: 1 };
+  return { text: `error: invalid config: ${redactUrlsIn(e.message)}\n${hint}`, code: 1 };
 }
 
 export function renderConfig(config: Config): string {

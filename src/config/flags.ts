@@ -7,6 +7,7 @@ import { isValidLabelName } from '../labels.js';
 import type { LabelSet } from '../types.js';
 import { defaults } from './defaults.js';
 import { parseByteSize, parseDuration } from './reader.js';
+import { redactUrl } from './redact-url.js';
 import {
   type ClientConfig,
   type Config,
@@ -200,7 +201,9 @@ function checkFlagUrl(url: string): string {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
   } catch {
-    throw new FlagError(`invalid value "${url}" for flag -client.url: expected an http or https URL`);
+    throw new FlagError(
+      `invalid value "${redactUrl(url)}" for flag -client.url: expected an http or https URL`,
+    );
   }
   return url;
 }

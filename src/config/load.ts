@@ -13,6 +13,7 @@ import { defaults } from './defaults.js';
 import { EnvExpansionError, expandEnvWithLines } from './expand-env.js';
 import { type FlagOverrides, overrideFlags } from './flags.js';
 import { ConfigError, ConfigNode } from './reader.js';
+import { checkClientFiles } from './secret-files.js';
 import { checkServerTls, parseServerTls, ServerTlsError } from './tls.js';
 import type {
   Config,
@@ -34,6 +35,8 @@ export interface LoadOptions {
   allowNoClients?: boolean;
   /** Flags applied on top of the file, before the checks that depend on them. */
   flags?: FlagOverrides;
+  /** -check-syntax: also open the clients' credential and TLS files (see secret-files.ts). */
+  checkFiles?: boolean;
 }
 
 /** The config file cannot be read at all; the message names it and says what to do. */
@@ -130,6 +133,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
       );
     }
   }
+  if (opts.checkFiles) errors.run(() => checkClientFiles(root), undefined);
 
   const limitsNode = errors.run(
     () => pickAlias(root, 'limits_config', 'limit_config'),
