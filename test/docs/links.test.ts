@@ -20,7 +20,6 @@ const docs = [
  * Remove an entry once its branch is merged.
  */
 const pending = new Map([
-  ['docs/flags.md', 'branch d9a'],
   ['docs/differences.md', 'branch d9b'],
   ['docs/sources.md', 'branch sources'],
 ]);
