@@ -1,5 +1,7 @@
 // Wires the flow together for one config: discovery → relabel → file targets → tail →
-// pipeline → clients, with positions fed by the clients' acknowledgements. Start, reload, stop.
+// pipeline → clients, with positions fed by the clients' acknowledgements; and for a job with a
+// `journal:`, `syslog:` or `loki_push_api:` block, its Source (targets/kinds.ts) → pipeline.
+// Start, reload, stop.
 
 import { hostname as osHostname } from 'node:os';
 import type { Config, ScrapeConfig } from './config/types.js';
@@ -11,7 +13,9 @@ import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
 import { FileTargetManager } from './targets/file-targets.js';
+import { createSource } from './targets/kinds.js';
 import { resolveTargets } from './targets/resolve.js';
+import type { Source, SourceStatus } from './targets/source.js';
 import type {
   Discoverer,
   DroppedTarget,
@@ -47,6 +51,8 @@ interface Job {
   dropped: DroppedTarget[];
   /** The targets of the last sync that are tailed, for /service-discovery. */
   active: FileTarget[];
+  /** The job's journal, syslog or push source; such a job has no file targets. */
+  source?: Source;
 }
 
 export class Agent {
@@ -100,15 +106,32 @@ export class Agent {
       const job: Job = {
         config: sc,
         pipeline,
-        discoverers: this.discoverers(sc, logger),
+        discoverers: sc.source ? [] : this.discoverers(sc, logger),
         groups: new Map(),
         dropped: [],
         active: [],
       };
       this.jobs.push(job);
+      if (sc.source) {
+        job.source = createSource(
+          sc.source,
+          {
+            jobName: sc.jobName,
+            relabelConfigs: sc.relabelConfigs,
+            sink: (entry) => pipeline.process(entry),
+            positions: this.positions,
+            logger,
+            metrics,
+          },
+          this.budget,
+        );
+        continue;
+      }
       for (const g of staticTargetGroups(sc.jobName, sc.staticConfigs)) job.groups.set(g.source, g);
     }
-    await Promise.all(this.jobs.map((job) => this.syncJob(job)));
+    // A source that cannot start (a port in use) fails the start, as in Promtail.
+    await Promise.all(this.jobs.map((job) => job.source?.start()));
+    await Promise.all(this.jobs.filter((job) => !job.source).map((job) => this.syncJob(job)));
     for (const job of this.jobs) {
       for (const d of job.discoverers) {
         await d.start((groups) => {
@@ -125,7 +148,7 @@ export class Agent {
   async stop(deadlineMs: number): Promise<void> {
     this.ready = false;
     await Promise.all(this.jobs.flatMap((j) => j.discoverers.map((d) => d.stop())));
-    await this.targets.stop();
+    await Promise.all([this.targets.stop(), ...this.jobs.map((j) => j.source?.stop())]);
     for (const job of this.jobs) {
       job.pipeline.flush();
       job.pipeline.close();
@@ -134,14 +157,40 @@ export class Agent {
     await this.positions.stop();
   }
 
-  /** Active targets, for /targets. */
+  /** Active file targets, for /targets. */
   targetStatus(): TargetStatus[] {
     return this.targets.status();
   }
 
+  /** The journal, syslog and push sources, for /targets. */
+  sourceStatus(): SourceStatus[] {
+    return this.jobs.flatMap((j) => (j.source ? [j.source.status()] : []));
+  }
+
+  /**
+   * Whether anything is read: a file target with a file, or a ready source (Promtail's
+   * TargetManagers.Ready: any target manager with a ready target).
+   */
+  hasActiveTarget(): boolean {
+    return (
+      this.targets.status().some((t) => t.files.length > 0) ||
+      this.jobs.some((j) => j.source?.status().ready === true)
+    );
+  }
+
   /** Per job, its config and the targets of its last sync, kept and dropped, for /service-discovery. */
-  serviceDiscovery(): { job: ScrapeConfig; active: FileTarget[]; dropped: DroppedTarget[] }[] {
-    return this.jobs.map((j) => ({ job: j.config, active: j.active, dropped: j.dropped }));
+  serviceDiscovery(): {
+    job: ScrapeConfig;
+    active: FileTarget[];
+    dropped: DroppedTarget[];
+    source?: SourceStatus;
+  }[] {
+    return this.jobs.map((j) => ({
+      job: j.config,
+      active: j.active,
+      dropped: j.dropped,
+      ...(j.source ? { source: j.source.status() } : {}),
+    }));
   }
 
   private async syncJob(job: Job): Promise<void> {

@@ -171,6 +171,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         ready: () => agent.isReady,
         configYaml: () => renderConfig(config),
         targets: () => agent.targetStatus(),
+        sources: () => agent.sourceStatus(),
         pages: {
           '/service-discovery': () =>
             renderServiceDiscoveryPage(agent.serviceDiscovery(), {

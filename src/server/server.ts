@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { SourceStatus } from '../targets/source.js';
 import type { TargetStatus } from '../types.js';
 import { renderTargetsPage } from './pages.js';
 
@@ -15,6 +16,8 @@ export interface ServerDeps {
   /** The effective config as YAML, secrets hidden. */
   configYaml(): string;
   targets(): TargetStatus[];
+  /** The journal, syslog and push sources, shown on /targets after the file targets. */
+  sources?(): SourceStatus[];
   /** Reloads the config file; resolves with the error when the new config was rejected. */
   reload(): Promise<string | undefined>;
   /** Extra pages (the service-discovery page), by path. */
@@ -74,7 +77,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
       return send(res, 200, 'text/plain; charset=utf-8', deps.configYaml());
     case '/':
     case '/targets':
-      return send(res, 200, 'text/html; charset=utf-8', renderTargetsPage(deps.targets()));
+      return send(
+        res,
+        200,
+        'text/html; charset=utf-8',
+        renderTargetsPage(deps.targets(), deps.sources?.() ?? []),
+      );
     case '/reload': {
       if (req.method !== 'POST' && req.method !== 'GET') return send(res, 405, 'text/plain', 'use POST\n');
       if (!deps.allowReload) return send(res, 400, 'text/plain', 'runtime reload is disabled\n');
