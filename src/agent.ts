@@ -12,9 +12,9 @@ import type { Inspector } from './pipeline/inspect.js';
 import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
-import { FileTargetManager } from './targets/file-targets.js';
+import { FileTargetManager } from './targets/file/file-targets.js';
+import { resolveTargets } from './targets/file/resolve.js';
 import { createSource } from './targets/kinds.js';
-import { resolveTargets } from './targets/resolve.js';
 import type { Source, SourceStatus } from './targets/source.js';
 import type {
   Discoverer,
