@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -179,6 +179,9 @@ describe('sources through the CLI', () => {
       await slow.waitFor(() => savedCursor(join(dir, 'positions.yaml'), 'systemd') !== undefined);
       agent.child.kill('SIGKILL');
       await agent.exited;
+      // Requests whose body arrived before the kill are still answered (50 ms later): count them
+      // as received before the restart (the killed agent never saw them acknowledged).
+      await slow.waitFor((r) => r.requests.length === r.arrived());
       const before = slow.entries().map((e) => e.line);
       const cursor = savedCursor(join(dir, 'positions.yaml'), 'systemd');
       const k = all.indexOf(cursor!);
@@ -410,6 +413,62 @@ describe('sources through the CLI', () => {
       assert.equal((await fetch(`${base}/ready`)).status, 200);
       assert.equal(await agent.stop('SIGTERM'), 0);
     } finally {
+      await agent?.stop('SIGKILL');
+      cleanup();
+    }
+  });
+
+  it('a listener that cannot bind stops the start naming the job; a reload rebinds the same port', async () => {
+    const { dir, cleanup } = tempDir();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const taken = (blocker.address() as AddressInfo).port;
+    let agent: AgentProcess | undefined;
+    try {
+      const busy = writeConfig({
+        dir,
+        lokiUrl: loki.url,
+        scrapeConfigs: [
+          '  - job_name: busy',
+          '    loki_push_api:',
+          `      server: {http_listen_address: 127.0.0.1, http_listen_port: ${taken}}`,
+        ].join('\n'),
+      });
+      const failed = runCli([`-config.file=${busy}`]);
+      assert.equal(await failed.exited, 1);
+      assert.match(failed.stderr, /job busy: loki_push_api cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+      await new Promise<void>((r) => blocker.close(() => r()));
+
+      // The freed port, now the job's own: a SIGHUP reload stops the listener and binds it again.
+      const config = writeConfig({
+        dir,
+        lokiUrl: loki.url,
+        scrapeConfigs: [
+          '  - job_name: reload',
+          '    loki_push_api:',
+          `      server: {http_listen_address: 127.0.0.1, http_listen_port: ${taken}}`,
+          '      labels: {pushserver: reload}',
+        ].join('\n'),
+      });
+      agent = runCli([`-config.file=${config}`]);
+      await agent.waitForLog(/push server listening/);
+      const push = (line: string) =>
+        fetch(`http://127.0.0.1:${taken}/promtail/api/v1/raw`, { method: 'POST', body: `${line}\n` });
+      assert.equal((await push('before reload')).status, 204);
+      agent.child.kill('SIGHUP');
+      await agent.waitForLog(/config reloaded/);
+      assert.equal((await push('after reload')).status, 204);
+      await loki.waitFor((r) => r.entries().filter((e) => e.labels.pushserver === 'reload').length >= 2);
+      assert.deepEqual(
+        loki
+          .entries()
+          .filter((e) => e.labels.pushserver === 'reload')
+          .map((e) => e.line),
+        ['before reload', 'after reload'],
+      );
+      assert.equal(await agent.stop('SIGTERM'), 0);
+    } finally {
+      blocker.close();
       await agent?.stop('SIGKILL');
       cleanup();
     }
