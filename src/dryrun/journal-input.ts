@@ -11,12 +11,21 @@ import {
   type JournalEntryData,
   promtailEntry,
 } from '../targets/journal/fields.js';
+import type { LabelSet } from '../types.js';
 import { CommandError } from './common.js';
 import type { PipelineInput } from './pipeline-run.js';
 
-/** The journal job's entries from saved input; `time` replaces every entry's own timestamp. */
-export function journalInputs(job: ScrapeConfig, input: Buffer, time?: bigint): PipelineInput[] {
-  return toInputs(job, looksLikeJson(input) ? fromJson(input) : fromExport(input), time);
+/**
+ * The journal job's entries from saved input; `time` replaces every entry's own timestamp and
+ * `labels` (`--labels`) are added to the block's `labels`, before relabeling.
+ */
+export function journalInputs(
+  job: ScrapeConfig,
+  input: Buffer,
+  time?: bigint,
+  labels: LabelSet = {},
+): PipelineInput[] {
+  return toInputs(job, looksLikeJson(input) ? fromJson(input) : fromExport(input), time, labels);
 }
 
 /** Entries given as `journalctl -o json` objects (the `journal:` input of `logferry test`). */
@@ -37,9 +46,14 @@ export function journalInputsFromObjects(
   );
 }
 
-function toInputs(job: ScrapeConfig, entries: JournalEntryData[], time: bigint | undefined): PipelineInput[] {
+function toInputs(
+  job: ScrapeConfig,
+  entries: JournalEntryData[],
+  time: bigint | undefined,
+  labels: LabelSet = {},
+): PipelineInput[] {
   if (job.source?.kind !== 'journal') throw new CommandError(`job ${job.jobName} is not a journal job`);
-  const config = job.source.config;
+  const config = { ...job.source.config, labels: { ...job.source.config.labels, ...labels } };
   return entries.map((data): PipelineInput => {
     const timestamp = time ?? (data.realtimeUs === undefined ? undefined : data.realtimeUs * 1000n);
     const message = data.fields.get('MESSAGE')?.toString('utf8') ?? '';

@@ -99,7 +99,11 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
   // A journal job reads saved journal entries (export or JSON), as its target would hand them on.
   const run =
     job.source?.kind === 'journal'
-      ? runPipelineEntries(job, job.source.config.labels, journalInputs(job, bytes, timestamp))
+      ? runPipelineEntries(
+          job,
+          { ...job.source.config.labels, ...labels },
+          journalInputs(job, bytes, timestamp, labels),
+        )
       : runPipelineLines(
           job,
           labels,

@@ -110,6 +110,30 @@ describe('dry-run tools and source jobs', () => {
       ]);
       assert.deepEqual(run.lines[1]!.dropped, [{ stage: 'journal', reason: 'no_message' }]);
     }
+    // --labels join the block's labels before relabeling; --time replaces the entries' own.
+    const r = await cli([
+      'pipeline',
+      '-config.file',
+      config,
+      '--job',
+      'journal',
+      '--labels',
+      'env=prod',
+      '--time',
+      '2024-06-01T00:00:00Z',
+      '--output',
+      'json',
+      join(dir, 'saved.json'),
+    ]);
+    const run = JSON.parse(r.stdout) as { lines: { entries: { labels: object; timestamp: string }[] }[] };
+    assert.deepEqual(run.lines[0]!.entries[0]!.labels, {
+      env: 'prod',
+      job: 'systemd-journal',
+      level: 'info',
+      unit: 'ssh.service',
+      user: 'deploy',
+    });
+    assert.equal(run.lines[0]!.entries[0]!.timestamp, '2024-06-01T00:00:00Z');
   });
 
   it('logferry pipeline --job journal names bad input', async () => {
