@@ -39,7 +39,7 @@ details > summary { cursor: pointer; }
 </style>
 </head>
 <body>
-<nav><b>logferry</b><a href="/targets">Targets</a><a href="/service-discovery">Service discovery</a><a href="/config">Config</a><a href="/metrics">Metrics</a></nav>
+<nav><b>logferry</b><a href="targets">Targets</a><a href="service-discovery">Service discovery</a><a href="config">Config</a><a href="metrics">Metrics</a></nav>
 <h1>${escapeHtml(title)}</h1>
 ${body}
 </body>
@@ -75,8 +75,8 @@ export function renderTargetsPage(
   );
   const count = targets.length + sources.length;
   const body = sections.length
-    ? `<p>${count} active target(s). <a href="/service-discovery">Why is a target missing?</a></p>${sections.join('')}`
-    : '<p>No active target. <a href="/service-discovery">See the discovered targets and why they were dropped.</a></p>';
+    ? `<p>${count} active target(s). <a href="service-discovery">Why is a target missing?</a></p>${sections.join('')}`
+    : '<p>No active target. <a href="service-discovery">See the discovered targets and why they were dropped.</a></p>';
   return page('Targets', body);
 }
 
