@@ -105,7 +105,9 @@ export class WalAppender {
     while (this.pendingCount > 0) {
       const count = this.pendingCount;
       const deliveries = this.pendingDeliveries;
-      const records = this.encoder.take();
+      // Valid until the next takeShared: a group is taken only once the previous one's append
+      // settled (a retry resends the same records), and `running` keeps a second loop out.
+      const records = this.encoder.takeShared();
       this.pendingCount = 0;
       this.pendingDeliveries = [];
       for (let wait = this.retryMs; ; wait = Math.min(wait * 2, 30_000)) {
