@@ -23,7 +23,7 @@ export const maxRecordSize = 128 * 1024 * 1024;
 
 /** Appends framed records to a growing buffer; one encoder per writer, reused for every batch. */
 export class RecordEncoder {
-  private buf = Buffer.allocUnsafe(1024 * 1024);
+  private buf: Buffer = Buffer.allocUnsafe(1024 * 1024);
   private spare: Buffer = Buffer.alloc(0);
   private len = 0;
   /** Label sets are shared between the entries of a stream: encode each object once. */
