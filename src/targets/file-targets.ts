@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics.js';
 import type { InFlightBudget } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
 import { createFileReader, type FileReader, Tailer } from '../tail/index.js';
+import { timerDelay } from '../timers.js';
 import type { FileStatus, FileTarget, TargetStatus } from '../types.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
 
@@ -55,7 +56,7 @@ export class FileTargetManager {
   private stopped = false;
 
   constructor(private readonly options: FileTargetManagerOptions) {
-    this.syncTimer = setInterval(() => void this.rescanAll(), options.syncPeriodMs);
+    this.syncTimer = setInterval(() => void this.rescanAll(), timerDelay(options.syncPeriodMs));
     this.syncTimer.unref();
   }
 
