@@ -37,6 +37,7 @@ for (const mode of arg('mode', 'wal,nowal').split(',')) {
   console.log(
     [
       `buffer=${wal ? 'on' : 'off'}`,
+      `outage_s=${r.outageSeconds.toFixed(0)}`,
       `written=${r.written}`,
       `received=${r.received}`,
       `lost=${r.lost}`,

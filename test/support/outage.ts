@@ -54,6 +54,8 @@ export interface OutageResult {
   cpuSeconds: number;
   /** Sums of the agent's counters at the end, by metric name (0 when the metric is absent). */
   metrics: Record<string, number | undefined>;
+  /** How long Loki was down, measured. */
+  outageSeconds: number;
   /** Seconds from Loki's return until the last line arrived. */
   recoverySeconds: number;
   agentStderrTail: string;
@@ -259,15 +261,20 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
       log(`Loki down for ${opts.outageSeconds} s (received so far: ${receiver.state.received})`);
       receiver.state.down = true;
       inOutage = true;
-      for (let s = 0; s < opts.outageSeconds; s += 10) {
-        await sleep(Math.min(10, opts.outageSeconds - s) * 1000);
+      // Against a deadline: on a loaded machine each timer fires late, and the outage must not
+      // grow by the sum of the delays.
+      const downAt = Date.now();
+      const upAt = downAt + opts.outageSeconds * 1000;
+      while (Date.now() < upAt) {
+        await sleep(Math.min(10_000, upAt - Date.now()));
         log(
-          `  outage ${Math.min(s + 10, opts.outageSeconds)} s: agent RSS ${procStatus(agent.pid!, 'VmRSS').toFixed(0)} MiB, buffer ${(dirBytes(walDir) / 2 ** 20).toFixed(0)} MiB`,
+          `  outage ${((Date.now() - downAt) / 1000).toFixed(0)} s: agent RSS ${procStatus(agent.pid!, 'VmRSS').toFixed(0)} MiB, buffer ${(dirBytes(walDir) / 2 ** 20).toFixed(0)} MiB`,
         );
       }
       inOutage = false;
       receiver.state.down = false;
       const back = Date.now();
+      const outageSeconds = (back - downAt) / 1000;
       log('Loki back');
       await sleep((opts.afterSeconds ?? 10) * 1000);
       const done = await new Promise<{ lines: number; bytes: number; rotations: number }>((resolve) => {
@@ -312,6 +319,7 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
         cpuSeconds,
         metrics: m,
         recoverySeconds: (receiver.state.lastAt - back) / 1000,
+        outageSeconds,
         agentStderrTail: stderr.slice(-3000),
       };
     } finally {
