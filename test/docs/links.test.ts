@@ -21,7 +21,7 @@ const docs = [
  */
 const pending = new Map([
   ['docs/differences.md', 'branch d9b'],
-  ['docs/sources.md', 'branch sources'],
+  ['docs/tailing.md', 'branch tail'],
 ]);
 
 /** Relative link targets of a Markdown text, outside code blocks, without their #anchor. */
