@@ -15,14 +15,33 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * How many CLI processes of one test file run at once. Each run is mostly Node's start-up and
+ * module loading (a few hundred ms of CPU), so tests start their independent runs together and
+ * this bounds them: the file takes a fraction of the time on 2 cores, and on a loaded machine it
+ * no longer waits for one slow start-up after another.
+ */
+const cliSlots = 4;
+let cliRunning = 0;
+const cliWaiting: (() => void)[] = [];
+
 /** Runs `logferry <args>` to its end. */
 export async function cli(
   args: string[],
   options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CliResult> {
-  const p = runCli(args, options);
-  const code = await p.exited;
-  return { code, stdout: p.stdout, stderr: p.stderr };
+  // A slot is handed straight from a run that ends to the next waiting one.
+  if (cliRunning < cliSlots) cliRunning++;
+  else await new Promise<void>((resolve) => cliWaiting.push(resolve));
+  try {
+    const p = runCli(args, options);
+    const code = await p.exited;
+    return { code, stdout: p.stdout, stderr: p.stderr };
+  } finally {
+    const next = cliWaiting.shift();
+    if (next) next();
+    else cliRunning--;
+  }
 }
 
 /** The 1-based line of the first line of `file` that contains `needle` (after line `after`). */
