@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runCli } from '../support/agent-process.js';
 
 export const dryrunFixtures = resolve(import.meta.dirname, '../../fixtures/dryrun');
@@ -121,4 +121,26 @@ export function nameOf(t: {
   job: string;
 }): string {
   return t.pod === null ? `${t.job}:static` : `${t.namespace}/${t.pod}/${t.container}`;
+}
+
+// The fixtures of `logferry targets` (targets.test.ts, targets-cluster.test.ts).
+export const config = join(dryrunFixtures, 'kubernetes.yaml');
+export const pods = join(dryrunFixtures, 'pods.json');
+export const staticConfig = join(dryrunFixtures, 'static.yaml');
+
+/** The line of the relabel rule (its `- ` line) that holds `needle`. */
+export function ruleLine(needle: string): number {
+  const lines = readFileSync(config, 'utf8').split('\n');
+  let i = lineOf(config, needle, lineOf(config, 'relabel_configs:')) - 1;
+  while (!/^\s*- /.test(lines[i]!)) i--;
+  return i + 1;
+}
+
+/** `logferry targets <args> --output json`: exit 0 and the documented shape. */
+export async function targetsJson(args: string[]): Promise<TargetsDoc> {
+  const r = await cli(['targets', ...args, '--output', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc: unknown = JSON.parse(r.stdout);
+  assertTargetsShape(doc);
+  return doc;
 }
