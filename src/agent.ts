@@ -10,6 +10,7 @@ import type { Inspector } from './pipeline/inspect.js';
 import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
+import { readinessProbeFailure } from './server/server.js';
 import { FileTargetManager } from './targets/file-targets.js';
 import { resolveTargets } from './targets/resolve.js';
 import type {
@@ -37,7 +38,7 @@ export interface AgentOptions {
 }
 
 /** Discoverers beyond static_configs (kubernetes_sd_configs, file_sd_configs) plug in here. */
-export type DiscovererFactory = (job: ScrapeConfig, logger: Logger) => Discoverer[];
+export type DiscovererFactory = (job: ScrapeConfig, logger: Logger, metrics?: Metrics) => Discoverer[];
 
 interface Job {
   config: ScrapeConfig;
@@ -89,6 +90,24 @@ export class Agent {
     return this.ready;
   }
 
+  /**
+   * What /ready answers (undefined: ready). With `server.health_check_target` (default true), as
+   * Promtail: not ready until a file is tailed; and beyond Promtail, not ready while discovery
+   * cannot reach the Kubernetes API or every client has failed every push for longer than its
+   * `backoff_config.max_period`.
+   */
+  notReady(): string | undefined {
+    if (this.options.config.server.healthCheckTarget === false) return undefined;
+    for (const job of this.jobs) {
+      for (const d of job.discoverers) {
+        const why = d.unhealthy?.();
+        if (why) return why;
+      }
+    }
+    if (!this.targets.status().some((t) => t.files.length > 0)) return readinessProbeFailure;
+    return this.options.consumer.unhealthy?.();
+  }
+
   async start(): Promise<void> {
     const { config, logger, metrics } = this.options;
     await this.options.consumer.start?.();
@@ -100,7 +119,7 @@ export class Agent {
       const job: Job = {
         config: sc,
         pipeline,
-        discoverers: this.discoverers(sc, logger),
+        discoverers: this.discoverers(sc, logger, metrics),
         groups: new Map(),
         dropped: [],
         active: [],
@@ -148,6 +167,10 @@ export class Agent {
     const { active, dropped } = resolveTargets(job.config, [...job.groups.values()], this.hostname);
     job.dropped = dropped;
     job.active = active;
+    // Promtail counts the targets it does not run at every sync, by its 3.x reasons.
+    for (const d of dropped) {
+      this.options.metrics.targetsFailed.inc({ reason: d.reason === 'relabeling' ? 'dropped' : d.reason });
+    }
     const sink: EntrySink = (entry) => job.pipeline.process(entry);
     await this.targets.sync(
       job.config.jobName,

@@ -3,12 +3,56 @@
 // (the `metrics` stage) register them on the same registry.
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { version } from './version.js';
 
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // Promtail's `version.NewCollector("promtail")`: one series with the build's facts, value 1.
+  new Gauge({
+    name: 'promtail_build_info',
+    help: "A metric with a constant '1' value labeled by version, revision, branch, goversion from which promtail was built, and the goos and goarch for the build.",
+    labelNames: ['version', 'revision', 'branch', 'goversion', 'goos', 'goarch', 'tags'],
+    registers,
+  }).set(
+    {
+      version,
+      revision: process.env.LOGFERRY_REVISION ?? '',
+      branch: process.env.LOGFERRY_BRANCH ?? '',
+      goversion: `node${process.versions.node}`,
+      goos: process.platform,
+      goarch: process.arch,
+      tags: 'logferry',
+    },
+    1,
+  );
   return {
     registry,
+    // config reloads (SIGHUP, /reload)
+    configReloadSuccess: new Counter({
+      name: 'promtail_config_reload_success_total',
+      help: 'Number of reload success times.',
+      registers,
+    }),
+    configReloadFail: new Counter({
+      name: 'promtail_config_reload_fail_total',
+      help: 'Number of reload fail times.',
+      registers,
+    }),
+    // Targets that discovery found and the agent does not tail, by Promtail 3.x's reasons:
+    // dropped (by relabeling), wrong_host, no_path, exists, error; counted at every sync as Promtail does.
+    targetsFailed: new Counter({
+      name: 'promtail_targets_failed_total',
+      help: 'Number of failed targets.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    // discovery: Prometheus's Kubernetes SD counter, which Promtail exposes too.
+    kubernetesSdFailures: new Counter({
+      name: 'prometheus_sd_kubernetes_failures_total',
+      help: 'The number of failed WATCH/LIST requests.',
+      registers,
+    }),
     // tail / targets
     // A gauge, as in Promtail: the read position in the file (falls to 0 after a rotation), so
     // `promtail_file_bytes_total - promtail_read_bytes_total` is the lag, as dashboards compute it.

@@ -25,10 +25,11 @@ import {
   stringFlag,
   useColour,
 } from './common.js';
+import { matchingFiles } from './files.js';
 import { type FieldChange, type LineRecord, type PipelineRun, runPipelineLines } from './pipeline-run.js';
 import type { KubeObjects } from './pods.js';
 import { PodsFileError, readPodsFile } from './pods.js';
-import { identityOf, resolveOne } from './resolve.js';
+import { identityOf, type KeptTarget, resolveOne } from './resolve.js';
 import { discoverJob } from './sources.js';
 
 export const pipelineFlags: readonly FlagSpec[] = [
@@ -74,8 +75,10 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
 
   const config = loadCommandConfig(configPath(flags, io), booleanFlag(flags, 'config.expand-env'), io.env);
   const job = pickJob(config, stringFlag(flags, 'job'), podArg !== undefined);
+  // As the running agent gives them: the target's labels after relabeling, and `filename`.
   let labels: LabelSet = {};
-  if (podArg !== undefined)
+  if (podArg === undefined) labels = await staticTargetLabels(job);
+  else
     labels = await podLabels(
       config,
       job,
@@ -170,7 +173,28 @@ async function podLabels(
   const r = resolveOne(job, discovered!);
   if ('dropped' in r)
     throw new CommandError(`pod ${arg} is not a target of job ${job.jobName}: ${r.dropped.why}`);
-  return r.kept.labels;
+  return withFilename(r.kept);
+}
+
+/**
+ * The labels of the job's first static target that relabeling keeps, with `filename`; none
+ * when the job has no static target (give -labels or -pod then).
+ */
+async function staticTargetLabels(job: ScrapeConfig): Promise<LabelSet> {
+  for (const sc of job.staticConfigs) {
+    for (const address of sc.targets.length > 0 ? sc.targets : ['']) {
+      const r = resolveOne(job, { __address__: address, ...sc.labels });
+      if ('kept' in r) return withFilename(r.kept);
+    }
+  }
+  return {};
+}
+
+/** `filename` as the tailer sets it: the first file the glob matches now, else the `__path__` itself. */
+async function withFilename(target: KeptTarget): Promise<LabelSet> {
+  if (!target.path) return target.labels;
+  const files = await matchingFiles(target.path, target.pathExclude).catch(() => []);
+  return { ...target.labels, filename: files[0] ?? target.path };
 }
 
 async function readInput(file: string | undefined, io: CommandIO): Promise<string> {

@@ -38,7 +38,7 @@ details > summary { cursor: pointer; }
 </style>
 </head>
 <body>
-<nav><b>logferry</b><a href="/targets">Targets</a><a href="/service-discovery">Service discovery</a><a href="/config">Config</a><a href="/metrics">Metrics</a></nav>
+<nav><b>logferry</b><a href="targets">Targets</a><a href="service-discovery">Service discovery</a><a href="config">Config</a><a href="metrics">Metrics</a></nav>
 <h1>${escapeHtml(title)}</h1>
 ${body}
 </body>
@@ -66,7 +66,7 @@ export function renderTargetsPage(targets: readonly TargetStatus[]): string {
     return `<h2>${escapeHtml(job)} (${list.length})</h2>${cards.join('')}`;
   });
   const body = sections.length
-    ? `<p>${targets.length} active target(s). <a href="/service-discovery">Why is a target missing?</a></p>${sections.join('')}`
-    : '<p>No active target. <a href="/service-discovery">See the discovered targets and why they were dropped.</a></p>';
+    ? `<p>${targets.length} active target(s). <a href="service-discovery">Why is a target missing?</a></p>${sections.join('')}`
+    : '<p>No active target. <a href="service-discovery">See the discovered targets and why they were dropped.</a></p>';
   return page('Targets', body);
 }

@@ -50,7 +50,7 @@ export function renderServiceDiscoveryPage(
         .map((j) => `<li><a href="#${anchor(j.job.jobName)}">${escapeHtml(j.job.jobName)}</a></li>`)
         .join('')}</ul>`
     : '<p>No scrape config.</p>';
-  const body = `${style}<p>Node <b>${escapeHtml(options.hostname)}</b>: ${active + dropped} discovered target(s), <b>${active}</b> active, <b>${dropped}</b> dropped. Open a target's <i>discovered labels</i> to see its labels before relabeling. <a href="/targets">Active targets and their files</a>.</p>${index}${sections.join('')}`;
+  const body = `${style}<p>Node <b>${escapeHtml(options.hostname)}</b>: ${active + dropped} discovered target(s), <b>${active}</b> active, <b>${dropped}</b> dropped. Open a target's <i>discovered labels</i> to see its labels before relabeling. <a href="targets">Active targets and their files</a>.</p>${index}${sections.join('')}`;
   return page('Service discovery', body);
 }
 
