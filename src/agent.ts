@@ -1,5 +1,7 @@
 // Wires the flow together for one config: discovery → relabel → file targets → tail →
-// pipeline → clients, with positions fed by the clients' acknowledgements. Start, reload, stop.
+// pipeline → clients, with positions fed by the clients' acknowledgements; and for a job with a
+// `journal:`, `syslog:` or `loki_push_api:` block, its Source (targets/kinds.ts) → pipeline.
+// Start, reload, stop.
 
 import { hostname as osHostname } from 'node:os';
 import type { Config, ScrapeConfig } from './config/types.js';
@@ -11,8 +13,10 @@ import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
 import { readinessProbeFailure } from './server/server.js';
-import { FileTargetManager } from './targets/file-targets.js';
-import { resolveTargets } from './targets/resolve.js';
+import { FileTargetManager } from './targets/file/file-targets.js';
+import { resolveTargets } from './targets/file/resolve.js';
+import { createSource } from './targets/kinds.js';
+import type { Source, SourceStatus } from './targets/source.js';
 import type {
   Discoverer,
   DroppedTarget,
@@ -48,6 +52,8 @@ interface Job {
   dropped: DroppedTarget[];
   /** The targets of the last sync that are tailed, for /service-discovery. */
   active: FileTarget[];
+  /** The job's journal, syslog or push source; such a job has no file targets. */
+  source?: Source;
 }
 
 export class Agent {
@@ -92,7 +98,7 @@ export class Agent {
 
   /**
    * What /ready answers (undefined: ready). With `server.health_check_target` (default true), as
-   * Promtail: not ready until a file is tailed; and beyond Promtail, not ready while discovery
+   * Promtail: not ready until a file is tailed or a source is ready; and beyond Promtail, not ready while discovery
    * cannot reach the Kubernetes API or every client has failed every push for longer than its
    * `backoff_config.max_period`.
    */
@@ -104,7 +110,7 @@ export class Agent {
         if (why) return why;
       }
     }
-    if (!this.targets.status().some((t) => t.files.length > 0)) return readinessProbeFailure;
+    if (!this.hasActiveTarget()) return readinessProbeFailure;
     return this.options.consumer.unhealthy?.();
   }
 
@@ -119,15 +125,32 @@ export class Agent {
       const job: Job = {
         config: sc,
         pipeline,
-        discoverers: this.discoverers(sc, logger, metrics),
+        discoverers: sc.source ? [] : this.discoverers(sc, logger, metrics),
         groups: new Map(),
         dropped: [],
         active: [],
       };
       this.jobs.push(job);
+      if (sc.source) {
+        job.source = createSource(
+          sc.source,
+          {
+            jobName: sc.jobName,
+            relabelConfigs: sc.relabelConfigs,
+            sink: (entry) => pipeline.process(entry),
+            positions: this.positions,
+            logger,
+            metrics,
+          },
+          this.budget,
+        );
+        continue;
+      }
       for (const g of staticTargetGroups(sc.jobName, sc.staticConfigs)) job.groups.set(g.source, g);
     }
-    await Promise.all(this.jobs.map((job) => this.syncJob(job)));
+    // A source that cannot start (a port in use) fails the start, as in Promtail.
+    await Promise.all(this.jobs.map((job) => job.source?.start()));
+    await Promise.all(this.jobs.filter((job) => !job.source).map((job) => this.syncJob(job)));
     for (const job of this.jobs) {
       for (const d of job.discoverers) {
         await d.start((groups) => {
@@ -144,7 +167,7 @@ export class Agent {
   async stop(deadlineMs: number): Promise<void> {
     this.ready = false;
     await Promise.all(this.jobs.flatMap((j) => j.discoverers.map((d) => d.stop())));
-    await this.targets.stop();
+    await Promise.all([this.targets.stop(), ...this.jobs.map((j) => j.source?.stop())]);
     for (const job of this.jobs) {
       job.pipeline.flush();
       job.pipeline.close();
@@ -153,14 +176,40 @@ export class Agent {
     await this.positions.stop();
   }
 
-  /** Active targets, for /targets. */
+  /** Active file targets, for /targets. */
   targetStatus(): TargetStatus[] {
     return this.targets.status();
   }
 
+  /** The journal, syslog and push sources, for /targets. */
+  sourceStatus(): SourceStatus[] {
+    return this.jobs.flatMap((j) => (j.source ? [j.source.status()] : []));
+  }
+
+  /**
+   * Whether anything is read: a file target with a file, or a ready source (Promtail's
+   * TargetManagers.Ready: any target manager with a ready target).
+   */
+  hasActiveTarget(): boolean {
+    return (
+      this.targets.status().some((t) => t.files.length > 0) ||
+      this.jobs.some((j) => j.source?.status().ready === true)
+    );
+  }
+
   /** Per job, its config and the targets of its last sync, kept and dropped, for /service-discovery. */
-  serviceDiscovery(): { job: ScrapeConfig; active: FileTarget[]; dropped: DroppedTarget[] }[] {
-    return this.jobs.map((j) => ({ job: j.config, active: j.active, dropped: j.dropped }));
+  serviceDiscovery(): {
+    job: ScrapeConfig;
+    active: FileTarget[];
+    dropped: DroppedTarget[];
+    source?: SourceStatus;
+  }[] {
+    return this.jobs.map((j) => ({
+      job: j.config,
+      active: j.active,
+      dropped: j.dropped,
+      ...(j.source ? { source: j.source.status() } : {}),
+    }));
   }
 
   private async syncJob(job: Job): Promise<void> {

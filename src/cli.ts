@@ -183,6 +183,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         notReady: () => agent.notReady(),
         configYaml: () => renderConfig(config),
         targets: () => agent.targetStatus(),
+        sources: () => agent.sourceStatus(),
         pages: {
           '/service-discovery': () =>
             renderServiceDiscoveryPage(agent.serviceDiscovery(), {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDiscoveryConfigs } from '../discovery/index.js';
 import { validatePipeline } from '../pipeline/pipeline.js';
 import { parseRelabelRules } from '../relabel/relabel.js';
+import { parseSourceConfig, type SourceConfig, type SourceKind, sourceKeys } from '../targets/kinds.js';
 import { defaultWalConfig, parseWalConfig } from '../wal/config.js';
 import { isEmpty, nonNegative, notSupported, positive } from './checks.js';
 import { checkClients, parseClient, parseLabels } from './clients.js';
@@ -378,9 +379,7 @@ const scrapeKeys = [
 
 /** Promtail target kinds logferry does not read; a config using one is rejected, not ignored. */
 export const unsupportedScrapeKeys: readonly string[] = [
-  'syslog',
   'gcplog',
-  'loki_push_api',
   'windows_events',
   'kafka',
   'azure_event_hubs',
@@ -425,22 +424,17 @@ function parseScrapeConfigs(list: ConfigNode, errors: Collector): ScrapeConfig[]
 
 function parseScrapeConfig(node: ConfigNode): ScrapeConfig {
   if (!node.isMap()) node.fail('expected a mapping with job_name, static_configs, ...');
-  if (!node.get('journal').missing) {
-    node.failKey(
-      'journal',
-      'reading the systemd journal is not supported yet; keep Promtail for this job for now',
-    );
-  }
   for (const key of unsupportedScrapeKeys) {
     if (!isEmpty(node.get(key))) {
       notSupported(
         node,
         key,
-        'logferry reads log files found by static_configs, file_sd_configs and kubernetes_sd_configs',
+        'logferry reads log files (static_configs, file_sd_configs, kubernetes_sd_configs), the systemd journal, syslog and Loki pushes',
       );
     }
   }
-  node.expectKeys([...scrapeKeys, 'journal', ...unsupportedScrapeKeys], scrapeKeys);
+  const kindKeys = Object.values(sourceKeys);
+  node.expectKeys([...scrapeKeys, ...kindKeys, ...unsupportedScrapeKeys], [...scrapeKeys, ...kindKeys]);
   const jobNode = node.get('job_name');
   const jobName = jobNode.string();
   if (jobName === '') jobNode.fail('job_name is empty');
@@ -474,7 +468,37 @@ function parseScrapeConfig(node: ConfigNode): ScrapeConfig {
   }
   const decompression = parseDecompression(node.get('decompression'));
   if (decompression) sc.decompression = decompression;
+  const source = parseSource(node);
+  if (source) sc.source = source;
   return sc;
+}
+
+/**
+ * The job's `journal:`, `syslog:` or `loki_push_api:` block. Such a job reads that source only:
+ * Promtail ignores the block of a job that also has discovery configs (it becomes a file job),
+ * and the other blocks after the first; logferry refuses both rather than ignore a block.
+ */
+function parseSource(node: ConfigNode): SourceConfig | undefined {
+  const given = (Object.keys(sourceKeys) as SourceKind[]).filter((k) => !node.get(sourceKeys[k]).missing);
+  if (given.length === 0) return undefined;
+  const key = sourceKeys[given[0]!];
+  if (given.length > 1) {
+    node.failKey(
+      sourceKeys[given[1]!],
+      `a scrape config reads one source: it already has ${key}; give each its own job`,
+    );
+  }
+  for (const sd of ['static_configs', 'file_sd_configs', 'kubernetes_sd_configs']) {
+    if (!node.get(sd).missing) {
+      node.failKey(
+        sd,
+        `a job with ${key} reads no files (Promtail ignores its ${key} block here); put the files in their own job`,
+      );
+    }
+  }
+  const block = node.get(key);
+  if (!block.isMap()) block.fail(`expected a mapping of ${key} settings`);
+  return parseSourceConfig(given[0]!, block);
 }
 
 function parseStaticConfig(node: ConfigNode): StaticConfig {

@@ -2,6 +2,7 @@
 // Durations are in milliseconds, sizes in bytes. `config/load.ts` produces it from YAML.
 
 import type { RelabelRule } from '../relabel/relabel.js';
+import type { SourceConfig } from '../targets/kinds.js';
 import type { LabelSet } from '../types.js';
 import type { WalConfig } from '../wal/config.js';
 import type { ConfigNode } from './reader.js';
@@ -148,6 +149,8 @@ export interface ScrapeConfig {
   encoding?: string;
   /** `decompression`; absent = files are read as they are. */
   decompression?: DecompressionConfig;
+  /** `journal:`, `syslog:` or `loki_push_api:`: the job reads that source, not files (no `__path__` discovery). */
+  source?: SourceConfig;
 }
 
 export interface DecompressionConfig {

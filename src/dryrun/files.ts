@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
-import { globBase } from '../targets/file-targets.js';
+import { globBase } from '../targets/file/file-targets.js';
 
 const globOptions = { dot: true, posixSlashes: true } as const;
 

@@ -1,6 +1,7 @@
 // `logferry pipeline`: feeds sample lines (a file or stdin) through one job's pipeline, starting
 // from given labels or from a discovered pod's target labels, and prints per line what each
-// stage changed and the entry that would be sent, or where it was dropped.
+// stage changed and the entry that would be sent, or where it was dropped. A journal job reads
+// saved journal entries instead (journalctl -o export or -o json).
 
 import { readFileSync } from 'node:fs';
 import type { Config, ScrapeConfig } from '../config/types.js';
@@ -26,7 +27,14 @@ import {
   useColour,
 } from './common.js';
 import { matchingFiles } from './files.js';
-import { type FieldChange, type LineRecord, type PipelineRun, runPipelineLines } from './pipeline-run.js';
+import { journalInputs } from './journal-input.js';
+import {
+  type FieldChange,
+  type LineRecord,
+  type PipelineRun,
+  runPipelineEntries,
+  runPipelineLines,
+} from './pipeline-run.js';
 import type { KubeObjects } from './pods.js';
 import { PodsFileError, readPodsFile } from './pods.js';
 import { identityOf, type KeptTarget, resolveOne } from './resolve.js';
@@ -90,9 +98,21 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
   labels = { ...labels, ...extraLabels };
 
   const input = flags.positional[0];
-  const text = await readInput(input, io);
-  const lines = splitLines(text);
-  const run = runPipelineLines(job, labels, lines, timestamp === undefined ? {} : { timestamp });
+  const bytes = await readInput(input, io);
+  // A journal job reads saved journal entries (export or JSON), as its target would hand them on.
+  const run =
+    job.source?.kind === 'journal'
+      ? runPipelineEntries(
+          job,
+          { ...job.source.config.labels, ...labels },
+          journalInputs(job, bytes, timestamp, labels),
+        )
+      : runPipelineLines(
+          job,
+          labels,
+          splitLines(bytes.toString('utf8')),
+          timestamp === undefined ? {} : { timestamp },
+        );
   if (format === 'json') io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   else io.stdout.write(renderRun(run, palette(useColour(io))));
   return exitOk;
@@ -197,17 +217,17 @@ async function withFilename(target: KeptTarget): Promise<LabelSet> {
   return { ...target.labels, filename: files[0] ?? target.path };
 }
 
-async function readInput(file: string | undefined, io: CommandIO): Promise<string> {
+async function readInput(file: string | undefined, io: CommandIO): Promise<Buffer> {
   if (file !== undefined && file !== '-') {
     try {
-      return readFileSync(file, 'utf8');
+      return readFileSync(file);
     } catch (e) {
       throw new CommandError(`cannot read ${file}: ${(e as Error).message}`);
     }
   }
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Lines as the tailer splits them: on `\n`, a last line without one kept. */

@@ -15,6 +15,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ServerTlsConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { SourceStatus } from '../targets/source.js';
 import type { TargetStatus } from '../types.js';
 import { renderTargetsPage } from './pages.js';
 
@@ -26,6 +27,8 @@ export interface ServerDeps {
   /** The effective config as YAML, secrets hidden. */
   configYaml(): string;
   targets(): TargetStatus[];
+  /** The journal, syslog and push sources, shown on /targets after the file targets. */
+  sources?(): SourceStatus[];
   /** Reloads the config file; resolves with the error when the new config was rejected. */
   reload(): Promise<string | undefined>;
   /** Extra pages (the service-discovery page), by path. */
@@ -173,7 +176,12 @@ async function handle(
       res.end();
       return;
     case '/targets':
-      return send(res, 200, 'text/html; charset=utf-8', renderTargetsPage(deps.targets()));
+      return send(
+        res,
+        200,
+        'text/html; charset=utf-8',
+        renderTargetsPage(deps.targets(), deps.sources?.() ?? []),
+      );
     case '/reload': {
       if (req.method !== 'POST' && req.method !== 'GET') return send(res, 405, 'text/plain', 'use POST\n');
       if (!deps.allowReload()) return send(res, 400, 'text/plain', 'runtime reload is disabled\n');

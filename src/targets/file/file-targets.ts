@@ -8,15 +8,15 @@ import { readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import picomatch from 'picomatch';
-import type { DecompressionConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { InFlightBudget } from '../positions/acks.js';
-import type { PositionSink } from '../positions/store.js';
-import { createFileReader, type FileReader, Tailer } from '../tail/index.js';
-import { timerDelay } from '../timers.js';
-import type { FileStatus, FileTarget, TargetStatus } from '../types.js';
-import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
+import type { DecompressionConfig } from '../../config/types.js';
+import type { Logger } from '../../log.js';
+import type { Metrics } from '../../metrics.js';
+import type { InFlightBudget } from '../../positions/acks.js';
+import type { PositionSink } from '../../positions/store.js';
+import { createFileReader, type FileReader, Tailer } from '../../tail/index.js';
+import { timerDelay } from '../../timers.js';
+import type { FileStatus, FileTarget, TargetStatus } from '../../types.js';
+import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../../types.js';
 
 export interface FileTargetManagerOptions {
   positions: PositionSink;
