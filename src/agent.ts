@@ -10,6 +10,7 @@ import type { Inspector } from './pipeline/inspect.js';
 import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
+import { createLineCodec, type LineCodec } from './tail/encoding.js';
 import { FileTargetManager } from './targets/file-targets.js';
 import { resolveTargets } from './targets/resolve.js';
 import type {
@@ -47,6 +48,8 @@ interface Job {
   dropped: DroppedTarget[];
   /** The targets of the last sync that are tailed, for /service-discovery. */
   active: FileTarget[];
+  /** The scrape config's `encoding`, when not UTF-8. */
+  codec: LineCodec | undefined;
 }
 
 export class Agent {
@@ -103,6 +106,7 @@ export class Agent {
         groups: new Map(),
         dropped: [],
         active: [],
+        codec: sc.encoding === undefined ? undefined : createLineCodec(sc.encoding),
       };
       this.jobs.push(job);
       for (const g of staticTargetGroups(sc.jobName, sc.staticConfigs)) job.groups.set(g.source, g);
@@ -150,7 +154,7 @@ export class Agent {
     const sink: EntrySink = (entry) => job.pipeline.process(entry);
     await this.targets.sync(
       job.config.jobName,
-      active.map((t) => ({ ...t, sink, decompression: job.config.decompression })),
+      active.map((t) => ({ ...t, sink, decompression: job.config.decompression, codec: job.codec })),
     );
   }
 }

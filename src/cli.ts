@@ -5,7 +5,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { Agent } from './agent.js';
-import { ConfigError } from './config/reader.js';
+import { ConfigError, formatWarning } from './config/reader.js';
 import type { Config } from './config/types.js';
 import { createDiscoverers } from './discovery/index.js';
 import { flagValue, type ParsedFlags, parseFlags, UsageError, usage } from './flags.js';
@@ -17,7 +17,7 @@ import { renderServiceDiscoveryPage } from './server/service-discovery.js';
 import { runStdin } from './targets/stdin.js';
 import type { EntryConsumer } from './types.js';
 import { version } from './version.js';
-import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
+import { consumerFor, loadEffectiveConfig, logConfigWarnings, renderConfig } from './wiring.js';
 
 // Memory: the agent's live heap is small (tens of MB) but its allocation rate is high; V8's
 // default heap growth lets old space reach several times the live size between full GCs. A
@@ -80,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   if (flagValue<boolean>(flags, 'check-syntax')) {
+    for (const w of config.warnings ?? []) process.stderr.write(`warning: ${formatWarning(w)}\n`);
     process.stdout.write('Valid config file! No syntax issues found\n');
     return 0;
   }
@@ -94,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
     level: config.server.logLevel as LogLevel,
     format: config.server.logFormat as LogFormat,
   });
+  logConfigWarnings(config, logger);
   const metrics = createMetrics();
   const inspector = inspect ? new Inspector(process.stdout) : undefined;
   if (inspect && !dryRun)
@@ -144,6 +146,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         logger.error('reload failed: keeping the running config', { err: reason });
         return reason;
       }
+      logConfigWarnings(next, logger);
       await agent.stop(config.server.gracefulShutdownTimeoutMs);
       config = next;
       consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });

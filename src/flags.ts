@@ -33,7 +33,13 @@ export const flagSpecs: readonly FlagSpec[] = [
     name: 'check-syntax',
     kind: 'boolean',
     default: false,
-    help: 'Validate the config file and exit (0 when valid, 1 when not).',
+    help: 'Validate the config file and exit (0 when valid, 1 when not); warnings are printed.',
+  },
+  {
+    name: 'config.strict',
+    kind: 'boolean',
+    default: false,
+    help: 'Refuse what Promtail would silently ignore (an unknown key in a stage): warnings become errors.',
   },
   {
     name: 'print-config-stderr',

@@ -19,7 +19,19 @@ export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: 
     expandEnv: flagValue<boolean>(flags, 'config.expand-env'),
     allowNoClients: opts.allowNoClients,
     flags: flags.values,
+    strict: flagValue<boolean>(flags, 'config.strict'),
   });
+}
+
+/** Logs each warning of a loaded config once (at start and after each reload). */
+export function logConfigWarnings(config: Config, logger: Logger): void {
+  for (const w of config.warnings ?? [])
+    logger.warn('config: Promtail ignores this, and so does logferry', {
+      file: w.file,
+      line: w.line,
+      key: w.key,
+      reason: w.reason,
+    });
 }
 
 export function renderConfig(config: Config): string {

@@ -3,7 +3,7 @@
 
 import type { RelabelRule } from '../relabel/relabel.js';
 import type { LabelSet } from '../types.js';
-import type { ConfigNode } from './reader.js';
+import type { ConfigNode, ConfigWarning } from './reader.js';
 
 export interface Config {
   /** Path of the config file it was read from (for errors and /config). */
@@ -16,6 +16,8 @@ export interface Config {
   /** `target_config`: `sync_period` (10s) and logferry's `drain_grace_period` (30s). */
   targetConfig: { syncPeriodMs: number; drainGracePeriodMs: number };
   global: { fileWatch: FileWatchConfig };
+  /** What Promtail ignores silently and logferry reports (unknown stage keys); printed at load. */
+  warnings?: ConfigWarning[];
 }
 
 export interface ServerConfig {

@@ -11,6 +11,7 @@ import {
   CommandError,
   type CommandIO,
   configFlags,
+  configLoadOptions,
   configPath,
   exitOk,
   formatLabelSet,
@@ -72,7 +73,12 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
   const timeArg = stringFlag(flags, 'time');
   const timestamp = timeArg === undefined ? undefined : parseTime(timeArg);
 
-  const config = loadCommandConfig(configPath(flags, io), booleanFlag(flags, 'config.expand-env'), io.env);
+  const config = loadCommandConfig(
+    configPath(flags, io),
+    booleanFlag(flags, 'config.expand-env'),
+    io.env,
+    configLoadOptions(flags, io),
+  );
   const job = pickJob(config, stringFlag(flags, 'job'), podArg !== undefined);
   let labels: LabelSet = {};
   if (podArg !== undefined)
