@@ -202,12 +202,13 @@ export class LokiClient {
     for (const name in ext) merged[name] = ext[name]!;
     for (const name in labels) merged[name] = labels[name]!;
     if (Object.hasOwn(merged, ReservedLabels.tenantId)) tenant = merged[ReservedLabels.tenantId]!;
-    // Labels starting with __ never reach Loki: relabeling removes them before the pipeline,
-    // and `__tenant_id__` is an instruction to the client.
+    // `__tenant_id__` is an instruction to the client, not a label. Other labels starting with
+    // __ are shipped, as Promtail ships them: relabeling removes the discovery ones before the
+    // pipeline, so only a stage (`labels: {__x: ...}`) can set one.
     const kept: LabelSet = {};
     let any = false;
     for (const name in merged) {
-      if (name.startsWith('__')) continue;
+      if (name === ReservedLabels.tenantId) continue;
       kept[name] = merged[name]!;
       any = true;
     }

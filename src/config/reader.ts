@@ -117,9 +117,12 @@ export class ConfigNode {
     return this.source.warnings;
   }
 
-  /** Records a warning about this node (an error under `-config.strict`). */
-  warn(reason: string): void {
-    if (this.source.warnings.strict) this.fail(reason);
+  /**
+   * Records a warning about this node: an error under `-config.strict`, unless it is `advice`
+   * (logferry's own hints, such as the cardinality guard, which no Promtail config would fail).
+   */
+  warn(reason: string, advice = false): void {
+    if (this.source.warnings.strict && !advice) this.fail(reason);
     this.source.warnings.add({ file: this.source.file, line: this.line, key: this.path, reason });
   }
 

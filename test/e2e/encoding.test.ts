@@ -78,10 +78,12 @@ describe('encoding: files in other character sets are shipped as UTF-8', () => {
     const agent = runCli([`-config.file=${config}`]);
     try {
       const total = Object.values(want).reduce((n, l) => n + l.length, 0);
-      await loki.waitFor((r) => r.entries().length >= total, 30_000).catch((e) => {
-        console.error(agent.stderr, JSON.stringify(loki.entries().map((x) => [x.labels.job, x.line])));
-        throw e;
-      });
+      await loki
+        .waitFor((r) => r.entries().length >= total, 30_000)
+        .catch((e) => {
+          console.error(agent.stderr, JSON.stringify(loki.entries().map((x) => [x.labels.job, x.line])));
+          throw e;
+        });
       for (const [name, lines] of Object.entries(want)) {
         const got = loki
           .entries()
