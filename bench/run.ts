@@ -6,7 +6,10 @@
 //
 // `--agent PATH` runs another build of the CLI (default dist/cli.js), e.g. one compiled to a
 // private directory so that concurrent builds of dist/ do not change what is measured.
+// `--binary PATH` runs a self-contained executable instead (`npm run package`'s logferry, its
+// node flags built in).
 // `--repeat N` runs each configuration N times and prints the median of each figure last.
+// `--wal` runs the agent with the disk buffer on (`wal:` in the run's work directory).
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,6 +97,7 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
       '  http_listen_port: 0',
       'positions:',
       `  filename: ${join(work, 'positions.yaml')}`,
+      ...(withWal ? ['wal:', '  enabled: true', `  dir: ${join(work, 'wal')}`, '  max_size: 8GiB'] : []),
       'clients:',
       `  - url: http://127.0.0.1:${port}/loki/api/v1/push`,
       'scrape_configs:',
@@ -109,20 +113,20 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
     ].join('\n'),
   );
   const started = Date.now();
-  const agent = spawn(
-    process.execPath,
-    [
-      // Node flags as the installed `logferry` binary runs (its shebang), then any extra ones.
-      ...shebangNodeFlags(agentPath),
-      ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
-      agentPath,
-      `-config.file=${configFile}`,
-      '-log.level=warn',
-    ],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
+  const agentArgs = [`-config.file=${configFile}`, '-log.level=warn'];
+  const agent = binaryPath
+    ? spawn(binaryPath, agentArgs, { stdio: ['ignore', 'inherit', 'inherit'] })
+    : spawn(
+        process.execPath,
+        [
+          // Node flags as the installed `logferry` binary runs (its shebang), then any extra ones.
+          ...shebangNodeFlags(agentPath),
+          ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+          agentPath,
+          ...agentArgs,
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
   let stats: Stats = await ask(receiver);
   let cpu = 0;
   let rss = 0;
@@ -187,6 +191,7 @@ function median(values: number[]): number {
 }
 
 const agentPath = arg('agent', 'dist/cli.js');
+const binaryPath = arg('binary', '');
 
 /** The node flags of a `#!/usr/bin/env -S node <flags>` line, as the kernel would pass them. */
 function shebangNodeFlags(file: string): string[] {
@@ -203,6 +208,8 @@ console.log(
 const manifest = generate(root, size, files);
 console.log(`${manifest.entries} entries, ${(manifest.bytes / 1024 ** 2).toFixed(0)} MiB`);
 const repeat = Math.max(1, Number(arg('repeat', '1')));
+/** `--wal`: the disk buffer on (in the run's work directory). */
+const withWal = process.argv.includes('--wal');
 const results = new Map<string, Result[]>();
 let allOk = true;
 for (let round = 0; round < repeat; round++) {

@@ -94,6 +94,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config, logger, metrics } = this.options;
+    await this.options.consumer.start?.();
     this.positions.start();
     const sink: EntrySink = (entry) => this.options.consumer.send(entry);
     for (const sc of config.scrapeConfigs) {

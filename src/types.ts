@@ -113,6 +113,8 @@ export interface TargetStatus {
 
 /** Where entries leave the agent: the Loki clients, or the dry-run printer. */
 export interface EntryConsumer {
+  /** Prepares what needs I/O (the disk buffer); called before any target reads. */
+  start?(): Promise<void>;
   send(entry: Entry): void;
   /** Sends what is queued, within the deadline. */
   stop(deadlineMs: number): Promise<void>;

@@ -3,7 +3,8 @@
 // one. But an entry's delivery is released only when every client is done with it, and reading
 // pauses on the agent's shared in-flight budget: while one Loki is down, its unacknowledged
 // entries fill that budget and every tailer pauses, so the healthy Loki receives nothing new
-// either. That holds until the disk buffer (src/wal) exists to take the down client's backlog.
+// either. With the disk buffer (`wal.enabled`, src/wal) the fan-out is not used: entries are
+// released once written to disk and each client reads the buffer at its own pace.
 
 import type { Entry } from '../types.js';
 import type { LokiClient } from './client.js';

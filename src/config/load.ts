@@ -7,12 +7,14 @@ import { parseDiscoveryConfigs } from '../discovery/index.js';
 import { validatePipeline } from '../pipeline/pipeline.js';
 import { parseRelabelRules } from '../relabel/relabel.js';
 import { checkEncoding } from '../tail/encoding.js';
+import { parseWalConfig } from '../wal/config.js';
 import { isEmpty, nonNegative, notSupported, positive } from './checks.js';
 import { checkClients, parseClient, parseLabels } from './clients.js';
 import { defaults } from './defaults.js';
 import { EnvExpansionError, expandEnvWithLines } from './expand-env.js';
 import { type FlagOverrides, overrideFlags } from './flags.js';
 import { ConfigError, ConfigNode, ConfigWarnings } from './reader.js';
+import { checkClientFiles } from './secret-files.js';
 import type {
   Config,
   DecompressionConfig,
@@ -35,6 +37,8 @@ export interface LoadOptions {
   flags?: FlagOverrides;
   /** `-config.strict`: what Promtail ignores silently (and logferry warns about) is an error. */
   strict?: boolean;
+  /** -check-syntax: also open the clients' credential and TLS files (see secret-files.ts). */
+  checkFiles?: boolean;
 }
 
 /** Reads and parses a config file; throws ConfigError (or Error when the file cannot be read). */
@@ -69,6 +73,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     root.fail('expected a mapping of sections (server, clients, positions, scrape_configs, ...)');
   }
   root.expectKeys(topLevelKeys);
+  if (opts.checkFiles) checkClientFiles(root);
 
   const limitsNode = pickAlias(root, 'limits_config', 'limit_config');
   parseIgnoredSections(root);
@@ -87,6 +92,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     scrapeConfigs: parseScrapeConfigs(root.get('scrape_configs')),
     limits: parseLimits(limitsNode),
     targetConfig: parseTargetConfig(root.get('target_config')),
+    wal: parseWalConfig(root.get('wal')),
     global: { fileWatch: parseGlobal(root.get('global')) },
   };
   const result = overrideFlags(config, legacy, opts.flags);
@@ -123,10 +129,6 @@ function parseIgnoredSections(root: ConfigNode): void {
   options.get('stream_lag_labels').stringOrList([]);
   // Tracing needs Jaeger environment variables in Promtail; logferry has none to offer.
   root.get('tracing').expectKeys(['enabled']).get('enabled').boolean(false);
-  const wal = root.get('wal');
-  if (!wal.missing && wal.get('enabled').boolean(false)) {
-    notSupported(wal, 'enabled', 'positions advance only over delivered entries, which makes a WAL unneeded');
-  }
 }
 
 // --- server -----------------------------------------------------------------------------------

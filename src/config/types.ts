@@ -3,6 +3,7 @@
 
 import type { RelabelRule } from '../relabel/relabel.js';
 import type { LabelSet } from '../types.js';
+import type { WalConfig } from '../wal/config.js';
 import type { ConfigNode, ConfigWarning } from './reader.js';
 
 export interface Config {
@@ -18,6 +19,8 @@ export interface Config {
   global: { fileWatch: FileWatchConfig };
   /** What Promtail ignores silently and logferry reports (unknown stage keys); printed at load. */
   warnings?: ConfigWarning[];
+  /** The disk buffer (`wal:`); absent means off. */
+  wal?: WalConfig;
 }
 
 export interface ServerConfig {

@@ -24,6 +24,7 @@ import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { FileAcks, type InFlightBudget, type LineDelivery } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
+import { timerDelay } from '../timers.js';
 import type { LineCodec } from './encoding.js';
 
 export interface TailerOptions {
@@ -245,13 +246,10 @@ export class Tailer {
     if (!this.draining) {
       this.draining = true;
       this.drainDeadline = Date.now() + graceMs;
-      this.drainTimer = setTimeout(
-        () => {
-          this.drainExpired = true;
-          this.wake();
-        },
-        Math.max(0, graceMs),
-      );
+      this.drainTimer = setTimeout(() => {
+        this.drainExpired = true;
+        this.wake();
+      }, timerDelay(graceMs));
       this.wake();
     }
     return this.done;
@@ -600,7 +598,7 @@ export class Tailer {
         () => this.schedulePoll(),
         () => this.schedulePoll(),
       );
-    }, this.minPollMs);
+    }, timerDelay(this.minPollMs));
   }
 
   private waitForChange(ms: number): Promise<void> {
@@ -611,7 +609,7 @@ export class Tailer {
         if (this.wakeup === done) this.wakeup = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(done, timerDelay(ms));
       this.wakeup = done;
     });
   }

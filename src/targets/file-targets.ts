@@ -15,6 +15,7 @@ import type { InFlightBudget } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
 import type { LineCodec } from '../tail/encoding.js';
 import { createFileReader, type FileReader, Tailer } from '../tail/index.js';
+import { timerDelay } from '../timers.js';
 import type { FileStatus, FileTarget, TargetStatus } from '../types.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
 
@@ -58,7 +59,7 @@ export class FileTargetManager {
   private stopped = false;
 
   constructor(private readonly options: FileTargetManagerOptions) {
-    this.syncTimer = setInterval(() => void this.rescanAll(), options.syncPeriodMs);
+    this.syncTimer = setInterval(() => void this.rescanAll(), timerDelay(options.syncPeriodMs));
     this.syncTimer.unref();
   }
 

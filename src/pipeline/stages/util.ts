@@ -1,6 +1,6 @@
 // What stages share, as Promtail's stages/util.go: reading the `expression` and `source` options,
-// label name and value checks, label mappings, the cache of `stream`-labelled label sets and the
-// RFC3339Nano parser (cri, docker).
+// label mappings (labels, structured_metadata), the cache of `stream`-labelled label sets and the
+// RFC3339Nano parser (cri, docker). Label name and value checks are in src/labels.ts.
 
 import type { ConfigNode } from '../../config/reader.js';
 import { daysFromCivil, daysIn } from '../../go/time/calendar.js';
