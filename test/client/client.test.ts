@@ -116,14 +116,14 @@ describe('streams, labels and tenants', () => {
     assert.equal(rx2.requests[0]!.headers['x-scope-orgid'], undefined);
   });
 
-  test('external labels fill in; the entry value wins; __tenant_id__ is not sent, other __ labels are (as Promtail)', async () => {
+  test('external labels fill in; the entry value wins; __tenant_id__ and target labels are not sent, other __ labels are (as Promtail)', async () => {
     const rx = await receiver();
     const c = client({
       config: clientConfig(rx.url, { externalLabels: { cluster: 'prod', job: 'external' } }),
       metrics: newMetrics(),
       version: 't',
     });
-    c.send(entry({ job: 'mine', __tenant_id__: 't', __custom: 'v' }, 'line'));
+    c.send(entry({ job: 'mine', __tenant_id__: 't', __path__: '/x', __custom: 'v' }, 'line'));
     await c.flush();
     assert.equal(rx.entries()[0]!.labelsString, '{__custom="v", cluster="prod", job="mine"}');
   });
