@@ -87,14 +87,15 @@ function singleByte(name: string, decode: LineCodec['decode']): LineCodec {
 function utf16Codec(name: string, order: 'le' | 'be'): LineCodec {
   const decoder = new TextDecoder(order === 'le' ? 'utf-16le' : 'utf-16be');
   // Little-endian "\n" is 0a 00 starting at an even file offset; big-endian is 00 0a, so the 0a
-  // stands at an odd offset. The search starts one byte early: half a newline may have been
-  // carried over from the previous read.
+  // stands at an odd offset.
   const parity = order === 'le' ? 0 : 1;
   return {
     name,
     newlineBytes: 2,
     indexOfNewline(view, from, base) {
-      let at = view.indexOf(10, Math.max(0, from - 1));
+      // Little-endian only: its 0a is the first byte, so half a newline may end the carried bytes.
+      // (Big-endian's 0a is the last byte: starting at from - 1 would find the newline just used.)
+      let at = view.indexOf(10, order === 'le' ? Math.max(0, from - 1) : from);
       while (at !== -1) {
         if ((base + at) % 2 === parity) {
           if (order === 'le') {
