@@ -35,6 +35,9 @@ export function createLineCodec(name: string): LineCodec | undefined {
   const key = name.trim().toLowerCase().replace(/_/g, '-');
   if (key === 'utf-8' || key === 'utf8' || key === 'csutf8') return undefined;
   if (latin1Names.has(key)) return singleByte(name, (buf, s, e) => buf.toString('latin1', s, e));
+  // Node 20's TextDecoder reads windows-1252 as Latin-1 (a Node bug): map 0x80-0x9f ourselves.
+  if (key === 'windows-1252' || key === 'cp1252' || key === 'x-cp1252')
+    return singleByte(name, (buf, s, e) => buf.toString('latin1', s, e).replace(/[\x80-\x9f]/g, cp1252));
   const utf16 = utf16Names.get(key);
   if (utf16 !== undefined) return utf16Codec(name, utf16);
   let decoder: InstanceType<typeof TextDecoder>;
@@ -111,4 +114,12 @@ function utf16Codec(name: string, order: 'le' | 'be'): LineCodec {
     },
     decode: (buf, s, e) => decoder.decode(buf.subarray(s, e)),
   };
+}
+
+// windows-1252's 0x80-0x9f; the five it leaves undefined stay as the C1 controls, as in Go.
+const cp1252High =
+  '\u20ac\x81\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\x8d\u017d\x8f\x90\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\x9d\u017e\u0178';
+
+function cp1252(c: string): string {
+  return cp1252High[c.charCodeAt(0) - 0x80]!;
 }
