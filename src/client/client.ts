@@ -25,6 +25,14 @@ export const DropReason = {
 } as const;
 const allReasons = Object.values(DropReason);
 
+const heldBack: ReadonlySet<string> = new Set([
+  ReservedLabels.tenantId,
+  ReservedLabels.path,
+  ReservedLabels.pathExclude,
+  ReservedLabels.host,
+  ReservedLabels.address,
+]);
+
 export type ClientLimits = Pick<LimitsConfig, 'maxStreams' | 'maxLineSize' | 'maxLineSizeTruncate'>;
 
 export interface LokiClientOptions {
@@ -211,12 +219,14 @@ export class LokiClient {
     for (const name in ext) merged[name] = ext[name]!;
     for (const name in labels) merged[name] = labels[name]!;
     if (Object.hasOwn(merged, ReservedLabels.tenantId)) tenant = merged[ReservedLabels.tenantId]!;
-    // Labels starting with __ never reach Loki: relabeling removes them before the pipeline,
-    // and `__tenant_id__` is an instruction to the client.
+    // `__tenant_id__` is an instruction to the client, not a label, and the target labels
+    // (`__path__`, ...) of a static config can reach here through -stdin. Other labels starting
+    // with __ are shipped, as Promtail ships them: relabeling removes the discovery ones before
+    // the pipeline, so only a stage (`labels: {__x: ...}`) sets one.
     const kept: LabelSet = {};
     let any = false;
     for (const name in merged) {
-      if (name.startsWith('__')) continue;
+      if (heldBack.has(name)) continue;
       kept[name] = merged[name]!;
       any = true;
     }

@@ -12,6 +12,7 @@ import {
   CommandError,
   type CommandIO,
   configFlags,
+  configLoadOptions,
   configPath,
   exitOk,
   formatLabelSet,
@@ -81,7 +82,12 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
   const timeArg = stringFlag(flags, 'time');
   const timestamp = timeArg === undefined ? undefined : parseTime(timeArg);
 
-  const config = loadCommandConfig(configPath(flags, io), booleanFlag(flags, 'config.expand-env'), io.env);
+  const config = loadCommandConfig(
+    configPath(flags, io),
+    booleanFlag(flags, 'config.expand-env'),
+    io.env,
+    configLoadOptions(flags, io),
+  );
   const job = pickJob(config, stringFlag(flags, 'job'), podArg !== undefined);
   // As the running agent gives them: the target's labels after relabeling, and `filename`.
   let labels: LabelSet = {};

@@ -13,6 +13,7 @@ import {
   CommandError,
   type CommandIO,
   configFlags,
+  configLoadOptions,
   configPath,
   exitOk,
   formatLabelSet,
@@ -121,7 +122,12 @@ export async function runTargets(argv: readonly string[], io: CommandIO): Promis
   if (timeoutMs === undefined || timeoutMs <= 0)
     throw new UsageError(`invalid value "${timeoutText}" for flag -timeout: a duration such as 10s`);
 
-  const config = loadCommandConfig(configPath(flags, io), booleanFlag(flags, 'config.expand-env'), io.env);
+  const config = loadCommandConfig(
+    configPath(flags, io),
+    booleanFlag(flags, 'config.expand-env'),
+    io.env,
+    configLoadOptions(flags, io),
+  );
   const jobs = selectJobs(config, stringFlag(flags, 'job'));
   const node = stringFlag(flags, 'node');
   const discovered = await discover(

@@ -25,6 +25,7 @@ import type { Metrics } from '../metrics.js';
 import { FileAcks, type InFlightBudget, type LineDelivery } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
 import { timerDelay } from '../timers.js';
+import type { LineCodec } from './encoding.js';
 
 export interface TailerOptions {
   /** The file's path, as the target names it (the `filename` label, the positions key). */
@@ -41,6 +42,8 @@ export interface TailerOptions {
   maxPollFrequencyMs?: number;
   /** Bytes read per fs.read. Default 256 KiB. */
   chunkSize?: number;
+  /** The scrape config's `encoding` when not UTF-8: how newlines are found and lines decoded. */
+  codec?: LineCodec | undefined;
 }
 
 /** Why a tailer ended: stop(), drainAndStop() finished, the file was deleted, or an I/O error. */
@@ -153,6 +156,8 @@ export class Tailer {
   private readLinesChild: { inc(n: number): void } | undefined;
   private fileBytesChild: { set(n: number): void } | undefined;
 
+  private readonly codec: LineCodec | undefined;
+
   constructor(options: TailerOptions) {
     this.path = options.path;
     this.onLine = options.onLine;
@@ -164,6 +169,7 @@ export class Tailer {
     this.maxPollMs = Math.max(this.minPollMs, options.maxPollFrequencyMs ?? 250);
     this.pollMs = this.minPollMs;
     this.chunkSize = options.chunkSize ?? 256 * 1024;
+    this.codec = options.codec;
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -437,13 +443,19 @@ export class Tailer {
     let start = 0;
     let lines = 0;
     // The carried bytes hold no newline: search only the new ones.
-    let nl = view.indexOf(10, this.filled);
+    const codec = this.codec;
+    let nl =
+      codec === undefined ? view.indexOf(10, this.filled) : codec.indexOfNewline(view, this.filled, base);
     while (nl !== -1) {
-      const line = buf.toString('utf8', start, nl);
+      // With a codec, nl is the last byte of its newline (two bytes in UTF-16).
+      const line =
+        codec === undefined
+          ? buf.toString('utf8', start, nl)
+          : codec.decode(buf, start, nl + 1 - codec.newlineBytes);
       lines++;
       onLine(line, acks.track(base + start, base + nl + 1));
       start = nl + 1;
-      nl = view.indexOf(10, start);
+      nl = codec === undefined ? view.indexOf(10, start) : codec.indexOfNewline(view, start, base);
     }
     if (lines > 0) this.readLinesChild?.inc(lines);
     const rest = end - start;
@@ -469,7 +481,10 @@ export class Tailer {
   /** The file is left for good: its unterminated last line is a line too. */
   private emitPartial(): void {
     if (this.filled === 0) return;
-    const line = this.carry.toString('utf8', 0, this.filled);
+    const line =
+      this.codec === undefined
+        ? this.carry.toString('utf8', 0, this.filled)
+        : this.codec.decode(this.carry, 0, this.filled);
     const start = this.bufBase;
     this.bufBase += this.filled;
     this.filled = 0;

@@ -13,6 +13,7 @@ import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
 import type { InFlightBudget } from '../../positions/acks.js';
 import type { PositionSink } from '../../positions/store.js';
+import type { LineCodec } from '../../tail/encoding.js';
 import { createFileReader, type FileReader, Tailer } from '../../tail/index.js';
 import { timerDelay } from '../../timers.js';
 import type { FileStatus, FileTarget, TargetStatus } from '../../types.js';
@@ -36,6 +37,8 @@ export interface RunnableTarget extends FileTarget {
   sink: EntrySink;
   /** The job's `decompression`: compressed files matching the glob are read once, whole. */
   decompression?: DecompressionConfig;
+  /** The job's `encoding` when not UTF-8 (see tail/encoding.ts). */
+  codec?: LineCodec | undefined;
 }
 
 interface RunningTarget {
@@ -168,6 +171,7 @@ export class FileTargetManager {
     const tailer = createFileReader({
       path,
       decompression: rt.target.decompression,
+      codec: rt.target.codec,
       positions: this.options.positions,
       budget: this.options.budget,
       metrics: this.options.metrics,
