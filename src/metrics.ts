@@ -40,6 +40,22 @@ export function createMetrics(registry = new Registry()) {
       help: 'Number of active total.',
       registers,
     }),
+    // Promtail's counter of targets it could not run; logferry counts here the paths a glob
+    // matched that are not tailed (FIFOs, devices, symlink loops), each once.
+    targetsFailed: new Counter({
+      name: 'promtail_targets_failed_total',
+      help: 'Number of failed targets.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    // logferry's own: bytes of a file that will never be read (deleted or rotated away, or
+    // truncated, before the tailer reached its end), so a loss is never silent.
+    lostBytes: new Counter({
+      name: 'logferry_lost_bytes_total',
+      help: 'Bytes of log files that were removed, rotated away or truncated before they were read.',
+      labelNames: ['reason'],
+      registers,
+    }),
     // pipeline
     pipelineDroppedLines: new Counter({
       name: 'logentry_dropped_lines_total',

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
+import { lineSizeCeiling } from '../config/defaults.js';
 import type { ClientConfig, LimitsConfig } from '../config/types.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -104,7 +105,8 @@ export class LokiClient {
     this.host = url.host;
     this.log = (opts.logger ?? silentLogger).with({ component: 'client', host: this.host });
     this.maxStreams = opts.limits?.maxStreams ?? 0;
-    this.maxLineSize = opts.limits?.maxLineSize ?? 0;
+    // Unset (0): the built-in ceiling, which is also all a tailer keeps of a longer line.
+    this.maxLineSize = opts.limits?.maxLineSize || lineSizeCeiling;
     this.truncate = opts.limits?.maxLineSizeTruncate ?? false;
 
     this.baseHeaders = {

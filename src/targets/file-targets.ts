@@ -3,9 +3,13 @@
 // `target_config.sync_period`), and runs one tailer per file. A target that goes away does not
 // stop its tailers at once: each reads its file to the end first (up to a grace period), so the
 // last lines of a short-lived pod are shipped.
+//
+// Only regular files are tailed: a path the glob matches that is a FIFO, a device, a socket, a
+// directory or a symlink loop is reported once (a warning and promtail_targets_failed_total
+// {reason}) and left alone. A file reachable by two paths of one target (a symlinked directory
+// under `**`) is tailed once: files are told apart by device and inode.
 
-import { readdir } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { type FSWatcher, watch } from 'chokidar';
 import picomatch from 'picomatch';
 import type { DecompressionConfig } from '../config/types.js';
@@ -14,8 +18,15 @@ import type { Metrics } from '../metrics.js';
 import type { InFlightBudget } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
 import type { FileStatus, TargetStatus } from '../server/pages.js';
-import { createFileReader, type FileReader, Tailer } from '../tail/index.js';
+import {
+  createFileReader,
+  describeKind,
+  type FileReader,
+  NotRegularFileError,
+  type NotTailedReason,
+} from '../tail/index.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
+import { globBase, globOptions, listFiles } from './listing.js';
 import type { FileTarget } from './resolve.js';
 
 export interface FileTargetManagerOptions {
@@ -29,6 +40,8 @@ export interface FileTargetManagerOptions {
   drainGraceMs: number;
   minPollFrequencyMs: number;
   maxPollFrequencyMs: number;
+  /** `limits_config.max_line_size` (0: the built-in ceiling): the most of a line a tailer holds. */
+  maxLineSize?: number;
 }
 
 /** A target and where its entries go (its job's pipeline). */
@@ -46,6 +59,10 @@ interface RunningTarget {
   base: string;
   depth: number;
   tailers: Map<string, FileReader>;
+  /** Device:inode of each file tailed (at its start) → its path, so a file is tailed once. */
+  identities: Map<string, string>;
+  /** Paths being looked at before a tailer starts. */
+  admitting: Set<string>;
   draining: boolean;
 }
 
@@ -54,6 +71,8 @@ export class FileTargetManager {
   private readonly watchers = new Map<string, FSWatcher>();
   private syncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Paths refused (not regular files) and why, so each is reported once; pruned by rescans. */
+  private readonly refused = new Map<string, NotTailedReason>();
 
   constructor(private readonly options: FileTargetManagerOptions) {
     this.syncTimer = setInterval(() => void this.rescanAll(), options.syncPeriodMs);
@@ -97,9 +116,8 @@ export class FileTargetManager {
       files: [...rt.tailers.values()].map(
         (t): FileStatus => ({
           path: t.path,
-          // A compressed file is read whole and has no byte offsets to show.
-          readOffset: t instanceof Tailer ? t.readOffset : 0,
-          position: t instanceof Tailer ? t.position : 0,
+          readOffset: t.readOffset,
+          position: t.position,
         }),
       ),
     }));
@@ -125,14 +143,15 @@ export class FileTargetManager {
 
   private prepare(target: RunnableTarget): RunningTarget {
     const { base, depth } = globBase(target.pathGlob);
-    const glob = { dot: true, posixSlashes: true } as const;
     return {
       target,
-      match: picomatch(target.pathGlob, glob),
-      exclude: target.pathExclude ? picomatch(target.pathExclude, glob) : undefined,
+      match: picomatch(target.pathGlob, globOptions),
+      exclude: target.pathExclude ? picomatch(target.pathExclude, globOptions) : undefined,
       base,
       depth,
       tailers: new Map(),
+      identities: new Map(),
+      admitting: new Set(),
       draining: false,
     };
   }
@@ -150,20 +169,67 @@ export class FileTargetManager {
     return !rt.draining && rt.match(path) && !rt.exclude?.(path);
   }
 
-  /** Called for a file that exists (found by a scan or a watch event). */
-  private fileSeen(path: string): void {
+  /**
+   * Called for a path that exists (found by a scan or a watch event). A watch event is passed on
+   * to its tailer as a hint; a rescan only starts what is new (tailers poll on their own).
+   */
+  private fileSeen(path: string, hint = true): void {
     for (const rt of this.running.values()) {
       const tailer = rt.tailers.get(path);
-      if (tailer) tailer.notify();
-      else if (this.wants(rt, path)) this.startTailer(rt, path);
+      if (tailer) {
+        if (hint) tailer.notify();
+      } else if (this.wants(rt, path) && !rt.admitting.has(path)) {
+        rt.admitting.add(path);
+        void this.admit(rt, path).finally(() => rt.admitting.delete(path));
+      }
     }
+  }
+
+  /** Starts a tailer for `path` if it is a regular file not tailed under another path already. */
+  private async admit(rt: RunningTarget, path: string): Promise<void> {
+    let id: string;
+    try {
+      const st = await stat(path, { bigint: true });
+      if (!st.isFile()) {
+        this.refuse(path, new NotRegularFileError(path, 'not_regular_file', describeKind(st)));
+        return;
+      }
+      id = `${st.dev}:${st.ino}`;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') this.refuse(path, new NotRegularFileError(path, 'symlink_loop', 'symlink loop'));
+      else if (code !== 'ENOENT')
+        this.refuse(path, new NotRegularFileError(path, 'unreadable', String(code)));
+      return;
+    }
+    if (this.stopped || rt.draining || rt.tailers.has(path) || !this.wants(rt, path)) return;
+    const other = rt.identities.get(id);
+    if (other !== undefined && other !== path && rt.tailers.has(other)) {
+      this.options.logger.debug('file already tailed under another path', { path, tailed: other });
+      return;
+    }
+    this.refused.delete(path);
+    rt.identities.set(id, path);
+    this.startTailer(rt, path, id);
+  }
+
+  /** Reports a path that will not be tailed: once per path and reason. */
+  private refuse(path: string, err: NotRegularFileError): void {
+    if (this.refused.get(path) === err.reason) return;
+    this.refused.set(path, err.reason);
+    this.options.metrics.targetsFailed.inc({ reason: err.reason });
+    this.options.logger.warn('not tailing a path the glob matches: not a regular file', {
+      path,
+      reason: err.reason,
+      error: err.message,
+    });
   }
 
   private fileChanged(path: string): void {
     for (const rt of this.running.values()) rt.tailers.get(path)?.notify();
   }
 
-  private startTailer(rt: RunningTarget, path: string): void {
+  private startTailer(rt: RunningTarget, path: string, id: string): void {
     const labels: LabelSet = { ...rt.target.labels, [ReservedLabels.filename]: path };
     const tailer = createFileReader({
       path,
@@ -174,6 +240,7 @@ export class FileTargetManager {
       logger: this.options.logger,
       minPollFrequencyMs: this.options.minPollFrequencyMs,
       maxPollFrequencyMs: this.options.maxPollFrequencyMs,
+      maxLineSize: this.options.maxLineSize,
       onLine: (line, delivery) => {
         rt.target.sink({ labels, timestamp: nowNanos(), line, extracted: {}, delivery });
       },
@@ -181,7 +248,10 @@ export class FileTargetManager {
     rt.tailers.set(path, tailer);
     void tailer.done.then((end) => {
       if (rt.tailers.get(path) === tailer) rt.tailers.delete(path);
-      if (end.reason === 'error') this.options.logger.warn('stopped tailing file', { path, err: end.error });
+      if (rt.identities.get(id) === path) rt.identities.delete(id);
+      if (end.error instanceof NotRegularFileError) this.refuse(path, end.error);
+      else if (end.reason === 'error')
+        this.options.logger.warn('stopped tailing file', { path, err: end.error });
     });
     tailer.start().catch(() => {
       // The error is reported through `done`; a file that vanished before it was opened is normal.
@@ -197,13 +267,19 @@ export class FileTargetManager {
     for (const rt of this.running.values()) {
       if (!rt.draining) depthByBase.set(rt.base, Math.max(depthByBase.get(rt.base) ?? 0, rt.depth));
     }
+    const seen = new Set<string>();
     for (const [base, depth] of depthByBase) {
-      for (const path of await listFiles(base, depth)) this.fileSeen(path);
+      for (const path of await listFiles(base, depth)) {
+        seen.add(path);
+        this.fileSeen(path, false);
+      }
     }
+    for (const path of this.refused.keys()) if (!seen.has(path)) this.refused.delete(path);
   }
 
   private async scan(rt: RunningTarget): Promise<void> {
-    for (const path of await listFiles(rt.base, rt.depth)) if (this.wants(rt, path)) this.fileSeen(path);
+    for (const path of await listFiles(rt.base, rt.depth))
+      if (this.wants(rt, path)) this.fileSeen(path, false);
   }
 
   /** A directory appeared (a new pod or container): offer the files below it. */
@@ -231,30 +307,3 @@ export class FileTargetManager {
 
 /** How deep below a directory that just appeared to look for files (pod → container → file). */
 const maxNewDirectoryDepth = 4;
-
-/** The longest directory prefix of a glob without glob characters, and how deep below it to look. */
-export function globBase(glob: string): { base: string; depth: number } {
-  const parts = glob.split(sep);
-  const magic = parts.findIndex((p) => /[*?[\]{}!]/.test(p));
-  if (magic === -1) return { base: parts.slice(0, -1).join(sep) || sep, depth: 0 };
-  const base = parts.slice(0, magic).join(sep) || sep;
-  const rest = parts.slice(magic);
-  return { base, depth: rest.includes('**') ? Number.POSITIVE_INFINITY : rest.length - 1 };
-}
-
-/** Regular files below `dir`, at most `depth` directories down. */
-async function listFiles(dir: string, depth: number): Promise<string[]> {
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isFile() || e.isSymbolicLink()) out.push(path);
-    else if (e.isDirectory() && depth > 0) out.push(...(await listFiles(path, depth - 1)));
-  }
-  return out;
-}

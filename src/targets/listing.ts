@@ -1,0 +1,82 @@
+// How a `__path__` glob is turned into files, shared by the file target manager and the dry-run
+// tools so both find the same files: the directory to list (picomatch's own scan of the glob, so
+// the base agrees with the matcher, extglobs included), how deep to go, and the listing itself.
+// Symlinked directories are followed (as chokidar follows them), each directory once by device
+// and inode, so a symlink loop ends; every non-directory entry is listed, and the target
+// manager decides what is tailed (regular files only).
+
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import picomatch from 'picomatch';
+
+/** The picomatch options of `__path__` and `__path_exclude__`. */
+export const globOptions = { dot: true, posixSlashes: true } as const;
+
+/** The longest directory prefix of a glob without glob characters, and how deep below it to look. */
+export function globBase(glob: string): { base: string; depth: number } {
+  const scan = picomatch.scan(glob);
+  if (!scan.isGlob) return { base: dirname(glob), depth: 0 };
+  const base = scan.base === '' ? (glob.startsWith('/') ? '/' : '.') : scan.base;
+  const rest = scan.glob;
+  // A brace may hold a slash ({a/b,c}): any depth, as with `**`.
+  const unbounded = rest.includes('**') || (scan.isBrace && rest.includes('/'));
+  return { base, depth: unbounded ? Number.POSITIVE_INFINITY : rest.split('/').length - 1 };
+}
+
+/** Files (and other non-directories) below `dir`, at most `depth` directories down. */
+export async function listFiles(dir: string, depth: number): Promise<string[]> {
+  const out: string[] = [];
+  const visited = new Set<string>();
+  try {
+    const st = await stat(dir, { bigint: true });
+    visited.add(`${st.dev}:${st.ino}`);
+  } catch {
+    return out;
+  }
+  await walk(dir, depth, out, visited);
+  return out;
+}
+
+async function walk(dir: string, depth: number, out: string[], visited: Set<string>): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (depth > 0) await walk(path, depth - 1, out, visited);
+      continue;
+    }
+    if (e.isSymbolicLink() && depth > 0) {
+      // A link to a directory is followed once; a link to anything else (or a loop) is listed.
+      const st = await stat(path, { bigint: true }).catch(() => undefined);
+      if (st?.isDirectory()) {
+        const id = `${st.dev}:${st.ino}`;
+        if (!visited.has(id)) {
+          visited.add(id);
+          await walk(path, depth - 1, out, visited);
+        }
+        continue;
+      }
+    }
+    out.push(path);
+  }
+}
+
+/** Regular files matching `glob` and not `exclude`, sorted: what the agent would tail. */
+export async function matchingFiles(glob: string, exclude?: string): Promise<string[]> {
+  const { base, depth } = globBase(glob);
+  const match = picomatch(glob, globOptions);
+  const skip = exclude ? picomatch(exclude, globOptions) : undefined;
+  const out: string[] = [];
+  for (const path of await listFiles(base, depth)) {
+    if (!match(path) || skip?.(path)) continue;
+    const st = await stat(path).catch(() => undefined);
+    if (st?.isFile()) out.push(path);
+  }
+  return out.sort();
+}
