@@ -106,6 +106,22 @@ export function fingerprintOf(fd: number, length = fingerprintBytes): Fingerprin
   return { length: n, digest: createHash('sha1').update(fpBuf.subarray(0, n)).digest('base64') };
 }
 
+/** The fingerprint of bytes already in memory (the first bytes of a file, just read). */
+export function fingerprintOfBytes(head: Buffer): Fingerprint {
+  const bytes = head.subarray(0, fingerprintBytes);
+  return { length: bytes.length, digest: createHash('sha1').update(bytes).digest('base64') };
+}
+
+/** Whether an open file still starts with the bytes of fingerprint `fp`. */
+export function startsAsBefore(fd: number, fp: Fingerprint): boolean {
+  try {
+    const now = fingerprintOf(fd, fp.length);
+    return now.length === fp.length && now.digest === fp.digest;
+  } catch {
+    return true; // the read will report the error
+  }
+}
+
 /**
  * Looks next to `path` for the copy copytruncate made of it before truncating: a regular file,
  * other than the one at `path` (`ino`), at least `minSize` bytes long, whose first bytes have

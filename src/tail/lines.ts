@@ -24,6 +24,8 @@ export class LineSplitter {
   private filled = 0;
   /** Bytes of the current line past the kept `keep` bytes, skipped (a line over the limit). */
   private skip = 0;
+  /** Bytes the last read returned. */
+  private got = 0;
 
   /**
    * @param keep bytes of a line kept at most (one more than the line limit, so that the client
@@ -89,7 +91,20 @@ export class LineSplitter {
       return 0;
     }
     this.buf = buf;
+    this.got = n;
     return n;
+  }
+
+  /** The bytes just read are not to be used (the file changed under them): drops them. */
+  unread(): void {
+    if (this.buf !== this.carry) giveChunk(this.buf);
+    this.buf = emptyBuffer;
+  }
+
+  /** After a read, before split: the file's first bytes, if the read buffer starts at offset 0. */
+  head(): Buffer | undefined {
+    if (this.skip > 0 || this.base !== 0) return undefined;
+    return this.buf.subarray(0, this.filled + this.got);
   }
 
   /** Hands on every complete line among the `n` bytes just read; returns how many. */

@@ -39,9 +39,11 @@ import {
   findCopy,
   fingerprintBytes,
   fingerprintOf,
+  fingerprintOfBytes,
   fstat,
   NotRegularFileError,
   openRegular,
+  startsAsBefore,
 } from './files.js';
 import { LineSplitter } from './lines.js';
 
@@ -83,6 +85,10 @@ interface HeldFile {
   ino: bigint;
   /** The first bytes' fingerprint, to find this file's copy after a copytruncate. */
   fp: Fingerprint | undefined;
+  /** A truncated file queued behind its copy: it may be truncated again before we get to it. */
+  truncatedBehindCopy?: boolean;
+  /** A copy left by copytruncate: nobody writes to it, no need to wait for late writes. */
+  isCopy?: boolean;
 }
 
 /** What the path names now, compared with the files we hold. */
@@ -206,7 +212,7 @@ export class Tailer implements Tickable {
       );
       offset = 0;
     }
-    if (offset > 0) this.takeFingerprint(file, offset);
+    if (offset > 0) file.fp = fingerprintOf(file.fd);
     this.acks = new FileAcks(this.positions, this.path, this.budget, offset);
     this.lines.reset(offset);
     if (this.metrics) {
@@ -361,24 +367,30 @@ export class Tailer implements Tickable {
           goneSince = 0;
           continue;
         }
+        if (n < 0) {
+          // Its start changed: truncated and rewritten past our offset.
+          await this.truncated(-1, this.readPos, this.reportedSize);
+          continue;
+        }
 
         // At the end of the file we hold: find out what happened to it.
         const cur = this.current!;
         const st = await fstat(cur.fd);
         const size = Number(st.size);
+        const known = this.reportedSize;
         this.reportSize(size);
         const readPos = this.readPos;
         if (size < readPos) {
-          await this.truncated(size, readPos);
+          await this.truncated(size, readPos, known);
           continue;
         }
         const state = this.next.length > 0 ? 'newer' : await this.checkPath(st.nlink === 0n);
         if (this.stopping) continue;
         if (state === 'newer') {
           // Writers may still append to the old file until they reopen: one more look before leaving it.
-          if (!lookedAgain) {
+          if (!lookedAgain && !cur.isCopy) {
             lookedAgain = true;
-            await this.waitForChange(this.minPollMs);
+            await this.waitForChange(this.lookAgainMs);
             continue;
           }
           if (this.next.length > 0) {
@@ -390,8 +402,8 @@ export class Tailer implements Tickable {
         if (state === 'missing') {
           if (goneSince === 0) goneSince = Date.now();
           // A rename may be followed by the creation of the new file a moment later.
-          if (!this.draining && Date.now() - goneSince < Math.max(1000, 2 * this.maxPollMs)) {
-            await this.waitForChange(this.minPollMs);
+          if (!this.draining && Date.now() - goneSince < Math.max(1000, 2 * this.lookAgainMs)) {
+            await this.waitForChange(this.lookAgainMs);
             continue;
           }
           if (!lookedAgain) {
@@ -408,7 +420,7 @@ export class Tailer implements Tickable {
           // Read to the end; one more look to see whether it still grows, then done.
           if (lookedAgain) return { reason: 'drained' };
           lookedAgain = true;
-          await this.waitForChange(Math.min(this.minPollMs, Math.max(0, this.drainDeadline - Date.now())));
+          await this.waitForChange(Math.min(this.lookAgainMs, Math.max(0, this.drainDeadline - Date.now())));
           continue;
         }
         lookedAgain = false;
@@ -421,6 +433,14 @@ export class Tailer implements Tickable {
       await this.countUnread('error').catch(() => {});
       return { reason: 'error', error };
     }
+  }
+
+  /**
+   * How long to wait for late writes to a file being left, or for a new file after a deletion:
+   * `min_poll_frequency`, at most 250 ms (events, not polls, bring changes now).
+   */
+  private get lookAgainMs(): number {
+    return Math.min(this.minPollMs, 250);
   }
 
   /** File offset of the next byte to read. */
@@ -484,7 +504,8 @@ export class Tailer implements Tickable {
     if (cur === undefined) return;
     let unread = 0;
     try {
-      unread = Number((await fstat(cur.fd)).size) - this.readPos;
+      // From the start of the line not handed on: a carried partial line is lost too.
+      unread = Number((await fstat(cur.fd)).size) - this.lines.base;
     } catch {
       // nothing known
     }
@@ -507,24 +528,12 @@ export class Tailer implements Tickable {
     this.lose(d.size, 'rotated', { inode: String(d.ino) });
   }
 
-  /** Records the first bytes of a file we have read past them, to recognise its copy later. */
-  private takeFingerprint(file: HeldFile, readTo: number): void {
-    if (file.fp !== undefined && file.fp.length >= fingerprintBytes) return;
-    if (file.fp !== undefined && file.fp.length >= readTo) return;
-    try {
-      file.fp = fingerprintOf(file.fd);
-    } catch {
-      file.fp = undefined;
-    }
-  }
-
   /**
    * The file shrank below what we read: copytruncate. If its copy is next to it, read the copy
    * from where we were to its end first, then the truncated file from 0; else count the loss.
    */
-  private async truncated(size: number, readPos: number): Promise<void> {
+  private async truncated(size: number, readPos: number, before: number): Promise<void> {
     const cur = this.current!;
-    const before = this.reportedSize;
     const copy = cur.fp ? await findCopy(this.path, cur.ino, readPos, cur.fp) : undefined;
     if (copy !== undefined) {
       this.logger.info('file was truncated (copytruncate): reading its copy to the end first', {
@@ -533,7 +542,9 @@ export class Tailer implements Tickable {
       });
       // The truncated file is the next one, read from 0 once the copy is done.
       this.next.unshift(cur);
-      this.current = { fd: copy.fd, dev: copy.dev, ino: copy.ino, fp: cur.fp };
+      this.current = { fd: copy.fd, dev: copy.dev, ino: copy.ino, fp: cur.fp, isCopy: true };
+      cur.fp = undefined;
+      cur.truncatedBehindCopy = true;
       return;
     }
     this.logger.info('file was truncated: reading it again from the start', { position: readPos, size });
@@ -545,19 +556,32 @@ export class Tailer implements Tickable {
     this.readBytesChild?.set(0);
   }
 
-  /** Reads the next chunk and hands on its lines; returns the bytes read (0 at the end of the file). */
+  /**
+   * Reads the next chunk and hands on its lines; returns the bytes read (0 at the end of the
+   * file, -1 when the file no longer starts as it did: truncated and written again past our
+   * offset, which its size cannot tell). The check comes after the read and before its lines
+   * are handed on, so no byte of the new content is taken for the old.
+   */
   private async readSome(): Promise<number> {
     const lines = this.lines;
-    const n = await lines.read(this.current!.fd, this.budget);
+    if (this.next.length > 0 && this.next[0]!.truncatedBehindCopy) await this.checkQueuedStarts();
+    const cur = this.current!;
+    const n = await lines.read(cur.fd, this.budget);
     if (n === 0) return 0;
+    const fp = cur.fp;
+    if (fp !== undefined && fp.length > 0 && !startsAsBefore(cur.fd, fp)) {
+      lines.unread();
+      return -1;
+    }
+    if (fp === undefined || fp.length < fingerprintBytes) {
+      // From the very bytes read when they start the file, else (rarely) read again.
+      const head = lines.head();
+      if (head !== undefined) cur.fp = fingerprintOfBytes(head);
+      else if (fp === undefined) cur.fp = fingerprintOf(cur.fd);
+    }
     const count = lines.split(n, this.acks!, this.onLine);
     if (count > 0) this.readLinesChild?.inc(count);
-    const pos = lines.readPos;
-    this.readBytesChild?.set(pos);
-    const cur = this.current!;
-    if (cur.fp === undefined || (cur.fp.length < fingerprintBytes && pos > cur.fp.length)) {
-      this.takeFingerprint(cur, pos);
-    }
+    this.readBytesChild?.set(lines.readPos);
     return n;
   }
 
@@ -566,7 +590,34 @@ export class Tailer implements Tickable {
     if (this.lines.emitPartial(this.acks!, this.onLine) > 0) this.readLinesChild?.inc(1);
   }
 
+  /**
+   * A truncated file waiting behind its copy may be truncated (copied) again before we read it:
+   * its start changes. Then its newer copy is queued before it too, read from 0.
+   */
+  private async checkQueuedStarts(): Promise<void> {
+    for (let i = 0; i < this.next.length; i++) {
+      const f = this.next[i]!;
+      if (!f.truncatedBehindCopy) continue;
+      if (f.fp !== undefined && f.fp.length > 0 && !startsAsBefore(f.fd, f.fp)) {
+        const copy = await findCopy(this.path, f.ino, 0, f.fp);
+        if (copy !== undefined) {
+          this.logger.info('file was truncated again while its earlier copy is read: queueing its new copy');
+          this.next.splice(i, 0, { fd: copy.fd, dev: copy.dev, ino: copy.ino, fp: f.fp, isCopy: true });
+          i++;
+        } else {
+          this.logger.warn('file was truncated again while behind, and no copy of it was found');
+        }
+        f.fp = undefined;
+      }
+      if (f.fp === undefined || f.fp.length < fingerprintBytes) {
+        const fp = fingerprintOf(f.fd);
+        f.fp = fp.length > 0 ? fp : undefined;
+      }
+    }
+  }
+
   private async switchToNext(): Promise<void> {
+    await this.checkQueuedStarts();
     this.emitPartial();
     const old = this.current!;
     this.current = this.next.shift()!;
