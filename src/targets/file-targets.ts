@@ -295,6 +295,9 @@ export class FileTargetManager {
       // Tailers read the files themselves; chokidar only says that something happened.
       alwaysStat: false,
       ignorePermissionErrors: true,
+      // chokidar walks a directory symlink loop path by path (exponentially); the listing follows
+      // symlinked directories once each, and rescans find what appears below them.
+      followSymlinks: false,
     });
     watcher.on('add', (path) => this.fileSeen(path));
     watcher.on('change', (path) => this.fileChanged(path));
