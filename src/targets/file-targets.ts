@@ -26,7 +26,7 @@ import {
   type NotTailedReason,
 } from '../tail/index.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
-import { globBase, globOptions, listFiles } from './listing.js';
+import { DirectoryLister, globBase, globOptions, listFiles } from './listing.js';
 import type { FileTarget } from './resolve.js';
 
 export interface FileTargetManagerOptions {
@@ -73,6 +73,7 @@ export class FileTargetManager {
   private stopped = false;
   /** Paths refused (not regular files) and why, so each is reported once; pruned by rescans. */
   private readonly refused = new Map<string, NotTailedReason>();
+  private readonly lister = new DirectoryLister();
 
   constructor(private readonly options: FileTargetManagerOptions) {
     this.syncTimer = setInterval(() => void this.rescanAll(), options.syncPeriodMs);
@@ -267,14 +268,12 @@ export class FileTargetManager {
     for (const rt of this.running.values()) {
       if (!rt.draining) depthByBase.set(rt.base, Math.max(depthByBase.get(rt.base) ?? 0, rt.depth));
     }
-    const seen = new Set<string>();
-    for (const [base, depth] of depthByBase) {
-      for (const path of await listFiles(base, depth)) {
-        seen.add(path);
-        this.fileSeen(path, false);
-      }
+    const paths = await this.lister.list(depthByBase);
+    for (const path of paths) this.fileSeen(path, false);
+    if (this.refused.size > 0) {
+      const seen = new Set(paths);
+      for (const path of this.refused.keys()) if (!seen.has(path)) this.refused.delete(path);
     }
-    for (const path of this.refused.keys()) if (!seen.has(path)) this.refused.delete(path);
   }
 
   private async scan(rt: RunningTarget): Promise<void> {

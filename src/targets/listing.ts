@@ -5,7 +5,7 @@
 // and inode, so a symlink loop ends; every non-directory entry is listed, and the target
 // manager decides what is tailed (regular files only).
 
-import type { Dirent } from 'node:fs';
+import { type BigIntStats, type Dirent, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import picomatch from 'picomatch';
@@ -64,6 +64,74 @@ async function walk(dir: string, depth: number, out: string[], visited: Set<stri
       }
     }
     out.push(path);
+  }
+}
+
+interface CachedDir {
+  mtimeNs: bigint;
+  files: string[];
+  dirs: string[];
+  pass: number;
+}
+
+/**
+ * The listing of the periodic rescans: a directory whose modification time has not changed since
+ * the last pass is not read again (one stat instead of a readdir), so a rescan of ten thousand
+ * pod directories costs little when nothing changed. Directories not met in a pass are forgotten.
+ */
+export class DirectoryLister {
+  private readonly cache = new Map<string, CachedDir>();
+  private pass = 0;
+
+  /** Files below each root directory, at most its depth down (as listFiles). */
+  async list(roots: ReadonlyMap<string, number>): Promise<string[]> {
+    const pass = ++this.pass;
+    const out: string[] = [];
+    for (const [dir, depth] of roots) await this.walk(dir, depth, out, new Set(), pass);
+    for (const [dir, c] of this.cache) if (c.pass !== pass) this.cache.delete(dir);
+    return out;
+  }
+
+  private async walk(
+    dir: string,
+    depth: number,
+    out: string[],
+    visited: Set<string>,
+    pass: number,
+  ): Promise<void> {
+    let st: BigIntStats | undefined;
+    try {
+      st = statSync(dir, { bigint: true, throwIfNoEntry: false });
+    } catch {
+      return;
+    }
+    if (st === undefined || !st.isDirectory()) return;
+    const id = `${st.dev}:${st.ino}`;
+    if (visited.has(id)) return;
+    visited.add(id);
+    let c = this.cache.get(dir);
+    if (c === undefined || c.mtimeNs !== st.mtimeNs) {
+      const files: string[] = [];
+      const dirs: string[] = [];
+      let entries: Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) dirs.push(path);
+        else if (e.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory())
+          dirs.push(path);
+        else files.push(path);
+      }
+      c = { mtimeNs: st.mtimeNs, files, dirs, pass };
+      this.cache.set(dir, c);
+    }
+    c.pass = pass;
+    for (const f of c.files) out.push(f);
+    if (depth > 0) for (const d of c.dirs) await this.walk(d, depth - 1, out, visited, pass);
   }
 }
 
