@@ -24,47 +24,12 @@ export function globBase(glob: string): { base: string; depth: number } {
   return { base, depth: unbounded ? Number.POSITIVE_INFINITY : rest.split('/').length - 1 };
 }
 
-/** Files (and other non-directories) below `dir`, at most `depth` directories down. */
-export async function listFiles(dir: string, depth: number): Promise<string[]> {
-  const out: string[] = [];
-  const visited = new Set<string>();
-  try {
-    const st = await stat(dir, { bigint: true });
-    visited.add(`${st.dev}:${st.ino}`);
-  } catch {
-    return out;
-  }
-  await walk(dir, depth, out, visited);
-  return out;
-}
-
-async function walk(dir: string, depth: number, out: string[], visited: Set<string>): Promise<void> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (depth > 0) await walk(path, depth - 1, out, visited);
-      continue;
-    }
-    if (e.isSymbolicLink() && depth > 0) {
-      // A link to a directory is followed once; a link to anything else (or a loop) is listed.
-      const st = await stat(path, { bigint: true }).catch(() => undefined);
-      if (st?.isDirectory()) {
-        const id = `${st.dev}:${st.ino}`;
-        if (!visited.has(id)) {
-          visited.add(id);
-          await walk(path, depth - 1, out, visited);
-        }
-        continue;
-      }
-    }
-    out.push(path);
-  }
+/**
+ * Files (and other non-directories) below `dir`, at most `depth` directories down; each directory
+ * once, by device and inode (a symlinked directory met again through its target, or a loop).
+ */
+export function listFiles(dir: string, depth: number): Promise<string[]> {
+  return new DirectoryLister().list(new Map([[dir, depth]]));
 }
 
 interface CachedDir {
