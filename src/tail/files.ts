@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Logger } from '../log.js';
 
 /** Promtail's `reason` label values of promtail_targets_failed_total for paths that are not tailed. */
 export type NotTailedReason = 'not_regular_file' | 'symlink_loop' | 'unreadable';
@@ -35,6 +36,62 @@ export function notTailedReason(err: unknown): NotTailedReason | undefined {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') return 'symlink_loop';
   return undefined;
+}
+
+/** Whether `path` no longer names a file of this size and identity (one sync stat; any error: yes). */
+export function pathChanged(path: string, size: number, ino: number, dev: number): boolean {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return true;
+  }
+  return st === undefined || st.size !== size || st.ino !== ino || st.dev !== dev;
+}
+
+/** Whether `path` names the file with this identity now (one sync stat). */
+export function pathIs(path: string, ino: bigint, dev: bigint): boolean {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return false;
+  }
+  return st !== undefined && st.ino === Number(ino) && st.dev === Number(dev);
+}
+
+/** Said once per process: the inotify limit or the file system does not allow a watch. */
+let watchFailureReported = false;
+
+/**
+ * An inotify watch on the file at `path` (closed by itself on error), or why there is none:
+ * 'missing' (watched again when a file appears) or 'failed' (out of inotify watches, or a file
+ * system without notifications: polling alone still works; said once per process).
+ */
+export function watchFile(
+  path: string,
+  logger: Logger,
+  onEvent: (event: string) => void,
+): fs.FSWatcher | 'missing' | 'failed' {
+  try {
+    const w = fs.watch(path, { persistent: false }, onEvent);
+    w.on('error', () => w.close());
+    return w;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'missing';
+    if (!watchFailureReported) {
+      watchFailureReported = true;
+      logger.warn(
+        'cannot watch files for changes: polling them at file_watch_config frequencies instead (said once)',
+        {
+          error: err,
+          code,
+        },
+      );
+    }
+    return 'failed';
+  }
 }
 
 export interface OpenedFile {
@@ -82,6 +139,23 @@ export function fstat(fd: number): Promise<fs.BigIntStats> {
   return new Promise((resolve, reject) => {
     fs.fstat(fd, { bigint: true }, (err, st) => (err ? reject(err) : resolve(st)));
   });
+}
+
+/** Bytes of `fd` after `from`, plus the whole of the files queued after it (what is left unread). */
+export async function unreadBytes(
+  fd: number,
+  from: number,
+  queued: readonly { fd: number }[],
+): Promise<number> {
+  let unread = 0;
+  for (const [f, start] of [[fd, from] as const, ...queued.map((q) => [q.fd, 0] as const)]) {
+    try {
+      unread += Math.max(0, Number((await fstat(f)).size) - start);
+    } catch {
+      // nothing known about this one
+    }
+  }
+  return unread;
 }
 
 /** Bytes of a file's start that identify its content (as Vector's fingerprint). */

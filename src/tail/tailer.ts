@@ -1,31 +1,12 @@
 // Reads one log file by path from its saved position and hands on every complete line, with a
-// Delivery that carries its byte range, so positions advance only over delivered lines.
-//
-// Change-driven: the tailer reads when a watch on the file (inotify through fs.watch) says it was
-// written or renamed, or when the file target manager passes on a directory event (notify). At
-// the end of the file it sleeps; a safety-net poll on the process's shared clock stats the path
-// (no read, no allocation beyond the stat) starting at `min_poll_frequency` and backing off while
-// nothing changes, to `max_poll_frequency` when polling is all there is, or to a few seconds when
-// the file is watched. Only a change of size or identity wakes the reader.
-//
-// Rotation without losing lines:
-// - rename+create: the path now names another file. The new file is opened as soon as it is seen
-//   (even while we are still behind in the old one) and kept in a queue of held descriptors; the
-//   old file is read to its end (plus one more look for late writes) before switching to the next
-//   one, from offset 0. A file never opened (more than 8 rotations behind) is counted as lost.
-// - copytruncate: the file shrinks below our offset. The copy is looked for next to it (same
-//   first-KiB fingerprint as the file had); it is read from our offset to its end, then the
-//   truncated file from 0. Without a copy, the unread bytes are counted as lost.
-// - deletion (or a move with nothing put in its place): the held descriptor is read to its end,
-//   then the tailer ends with reason 'gone' and the file's position is removed.
-//
-// Lines are split on '\n' at the byte level; a '\r' before it is kept, as Promtail keeps it. Each
-// line is decoded once (invalid UTF-8 becomes U+FFFD). A line longer than `maxLineSize` is never
-// held whole: its first maxLineSize+1 bytes are kept (enough for the client to truncate or drop
-// it and count it), the rest is skipped up to the newline, and the position moves past it all.
-// An unterminated last line is held until its newline arrives; stop() and drainAndStop() do not
-// emit it, but a file that is left for good (rotated away, truncated, deleted) has it emitted.
-// Only regular files are opened (see files.ts).
+// Delivery that carries its byte range, so positions advance only over delivered lines. Driven
+// by change: an inotify watch on the file and directory events wake it; asleep at the end of the
+// file, a safety-net stat poll on the shared clock backs off from `min_poll_frequency`. Follows
+// rename+create (new file held open at once, old one read to its end first), copytruncate (the
+// copy read from the old offset, then the file from 0) and deletion (read to the end, position
+// removed); what can never be read is counted. Lines are split at '\n' by lines.ts, which never
+// holds more of a line than the limit. Only regular files are opened (files.ts). The whole
+// story, with its metrics and differences from Promtail: docs/tailing.md.
 
 import * as fs from 'node:fs';
 import { lineSizeCeiling } from '../config/defaults.js';
@@ -43,7 +24,11 @@ import {
   fstat,
   NotRegularFileError,
   openRegular,
+  pathChanged,
+  pathIs,
   startsAsBefore,
+  unreadBytes,
+  watchFile,
 } from './files.js';
 import { LineSplitter } from './lines.js';
 
@@ -95,9 +80,6 @@ interface HeldFile {
 type PathState = 'same' | 'missing' | 'newer';
 
 const maxHeldFiles = 8;
-
-/** Said once per process: the inotify limit or the file system does not allow a watch. */
-let watchFailureReported = false;
 
 export class Tailer implements Tickable {
   readonly path: string;
@@ -238,11 +220,7 @@ export class Tailer implements Tickable {
     return this.done;
   }
 
-  /**
-   * Reads the file to its end, and on while it still grows, for at most `graceMs`, then ends
-   * ('drained', or 'gone' when the file was deleted meanwhile). For a target that went away, so
-   * the last lines of a short-lived pod are shipped.
-   */
+  /** Reads to the end (and on while it grows) for at most `graceMs`, then ends: a target went away. */
   drainAndStop(graceMs: number): Promise<TailEnd> {
     if (!this.started) return this.stop();
     if (!this.draining) {
@@ -260,10 +238,7 @@ export class Tailer implements Tickable {
     return this.done;
   }
 
-  /**
-   * A hint that the path may have changed (a directory watcher saw it, or a rescan found it):
-   * asleep, the tailer only stats the path and wakes if its size or identity changed.
-   */
+  /** A hint that the path may have changed (directory event): asleep, stat it and wake only on a change. */
   notify(): void {
     if (this.idleResolve !== undefined) {
       if (this.changedSinceIdle()) this.changed();
@@ -295,7 +270,14 @@ export class Tailer implements Tickable {
       this.scheduleTick(this.idleMs);
       return;
     }
-    // Reading or paused for budget: the path may be rotated meanwhile; hold the next file early.
+    // Reading, or waiting for a read slot or budget room: the path may be rotated meanwhile (a
+    // missed rename event); hold the next file early. One sync stat; the async look (which opens
+    // the new file) only when the path names another file than the newest we hold.
+    const newest = this.next.length > 0 ? this.next[this.next.length - 1]! : this.current;
+    if (newest !== undefined && pathIs(this.path, newest.ino, newest.dev)) {
+      this.scheduleTick(this.minPollMs);
+      return;
+    }
     this.checkPath().then(
       () => this.scheduleTick(this.minPollMs),
       () => this.scheduleTick(this.minPollMs),
@@ -319,15 +301,7 @@ export class Tailer implements Tickable {
 
   /** Cheap: one stat of the path, compared with what it was when we went to sleep. */
   private changedSinceIdle(): boolean {
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(this.path, { throwIfNoEntry: false });
-    } catch {
-      return true; // let the reader find out what is wrong
-    }
-    return (
-      st === undefined || st.size !== this.idleSize || st.ino !== this.idleIno || st.dev !== this.idleDev
-    );
+    return pathChanged(this.path, this.idleSize, this.idleIno, this.idleDev);
   }
 
   private scheduleTick(ms: number): void {
@@ -435,10 +409,7 @@ export class Tailer implements Tickable {
     }
   }
 
-  /**
-   * How long to wait for late writes to a file being left, or for a new file after a deletion:
-   * `min_poll_frequency`, at most 250 ms (events, not polls, bring changes now).
-   */
+  /** Wait for late writes to a file being left, or a new file after a deletion (events do the rest). */
   private get lookAgainMs(): number {
     return Math.min(this.minPollMs, 250);
   }
@@ -500,23 +471,9 @@ export class Tailer implements Tickable {
 
   /** The tailer leaves a file it has not read to its end (drain deadline, error). */
   private async countUnread(reason: LossReason): Promise<void> {
-    const cur = this.current;
-    if (cur === undefined) return;
-    let unread = 0;
-    try {
-      // From the start of the line not handed on: a carried partial line is lost too.
-      unread = Number((await fstat(cur.fd)).size) - this.lines.base;
-    } catch {
-      // nothing known
-    }
-    for (const f of this.next) {
-      try {
-        unread += Number((await fstat(f.fd)).size);
-      } catch {
-        // nothing known
-      }
-    }
-    this.lose(unread, reason);
+    if (this.current === undefined) return;
+    // From the start of the line not handed on: a carried partial line is lost too.
+    this.lose(await unreadBytes(this.current.fd, this.lines.base, this.next), reason);
     this.countDeclined();
   }
 
@@ -704,30 +661,12 @@ export class Tailer implements Tickable {
   private watch(): void {
     if (this.watchFailed || this.ended) return;
     this.watcher?.close();
-    this.watcher = undefined;
-    try {
-      const w = fs.watch(this.path, { persistent: false }, (event) => {
-        if (event === 'rename') void this.checkPath().catch(() => {});
-        this.changed();
-      });
-      w.on('error', () => {
-        w.close();
-        if (this.watcher === w) this.watcher = undefined;
-      });
-      this.watcher = w;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return; // watched again when a file appears
-      // Out of inotify watches, or a file system without notifications: polling alone still works.
-      this.watchFailed = true;
-      if (!watchFailureReported) {
-        watchFailureReported = true;
-        this.logger.warn(
-          'cannot watch files for changes: polling them at file_watch_config frequencies instead (said once)',
-          { error: err, code },
-        );
-      }
-    }
+    const w = watchFile(this.path, this.logger, (event) => {
+      if (event === 'rename') void this.checkPath().catch(() => {});
+      this.changed();
+    });
+    this.watcher = typeof w === 'string' ? undefined : w;
+    this.watchFailed = w === 'failed';
   }
 
   private waitForChange(ms: number): Promise<void> {
