@@ -25,8 +25,9 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
 
 FROM node:${NODE_VERSION}-bookworm-slim
 # tzdata: the timestamp stage's `location` and Go zone abbreviations read /usr/share/zoneinfo.
+# systemd: only its journalctl, which `journal:` jobs run to read the node's journal (docs/journal.md).
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends tzdata ca-certificates \
+  && apt-get install -y --no-install-recommends tzdata ca-certificates systemd \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app

@@ -5,12 +5,8 @@
 import { createRequire } from 'node:module';
 import protobuf from 'protobufjs';
 import snappyjs from 'snappyjs';
-import {
-  encodePushRequest,
-  encodePushRequestWriter,
-  formatLabels,
-  type PushStream,
-} from '../src/client/encode.js';
+import { encodePushRequest, encodePushRequestWriter, type PushStream } from '../src/client/encode.js';
+import { formatLabels } from '../src/labels.js';
 import type { Entry } from '../src/types.js';
 
 function makeBatch(targetBytes: number): { streams: PushStream[]; lineBytes: number } {

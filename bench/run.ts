@@ -3,13 +3,16 @@
 // and delivered/expected entries, for each pipeline configuration.
 //
 //   npm run bench -- --size 1GiB --files 40 --config cri,cri-json-labels
+//
+// `--agent PATH` runs another build of the CLI (default dist/cli.js), e.g. one compiled to a
+// private directory so that concurrent builds of dist/ do not change what is measured.
+// `--repeat N` runs each configuration N times and prints the median of each figure last.
+// `--wal` runs the agent with the disk buffer on (`wal:` in the run's work directory).
+//
 //   npm run bench -- --scenario idle --idle-files 10,1000      (BENCH_IDLE_SECONDS, default 60)
 //   npm run bench -- --scenario churn                          (BENCH_CHURN_MINUTES, default 10)
 //
 // `--scenario` picks among throughput, idle and churn (default: all three, in that order).
-// `--agent PATH` runs another build of the CLI (default dist/cli.js), e.g. one compiled to a
-// private directory so that concurrent builds of dist/ do not change what is measured.
-// `--repeat N` runs each configuration N times and prints the median of each figure last.
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,6 +89,7 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
       '  http_listen_port: 0',
       'positions:',
       `  filename: ${join(work, 'positions.yaml')}`,
+      ...(withWal ? ['wal:', '  enabled: true', `  dir: ${join(work, 'wal')}`, '  max_size: 8GiB'] : []),
       'clients:',
       `  - url: http://127.0.0.1:${port}/loki/api/v1/push`,
       'scrape_configs:',
@@ -186,6 +190,8 @@ function shebangNodeFlags(file: string): string[] {
   const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
   return m ? m[1]!.split(' ').filter(Boolean) : [];
 }
+/** `--wal`: the disk buffer on (in the run's work directory). */
+const withWal = process.argv.includes('--wal');
 const scenarios = new Set(arg('scenario', 'throughput,idle,churn').split(','));
 /** Node flags and arguments of an agent run with `configFile`, as the binary runs it. */
 const agentArgs = (configFile: string) => [

@@ -10,17 +10,17 @@ import type { Inspector } from './pipeline/inspect.js';
 import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
-import type { TargetStatus } from './server/pages.js';
 import { FileTargetManager } from './targets/file-targets.js';
-import { type DroppedTarget, type FileTarget, resolveTargets } from './targets/resolve.js';
-import type { Entry, EntrySink, TargetGroup } from './types.js';
-
-/** Where entries leave the agent: the Loki clients, or the dry-run printer. */
-export interface EntryConsumer {
-  send(entry: Entry): void;
-  /** Sends what is queued, within the deadline. */
-  stop(deadlineMs: number): Promise<void>;
-}
+import { resolveTargets } from './targets/resolve.js';
+import type {
+  Discoverer,
+  DroppedTarget,
+  EntryConsumer,
+  EntrySink,
+  FileTarget,
+  TargetGroup,
+  TargetStatus,
+} from './types.js';
 
 export interface AgentOptions {
   config: Config;
@@ -34,12 +34,6 @@ export interface AgentOptions {
   inspector?: Inspector;
   /** How long a target that went away keeps reading its files; default `target_config.drain_grace_period`. */
   drainGraceMs?: number;
-}
-
-/** A discovery mechanism of one scrape config: calls `update` with its target groups. */
-export interface Discoverer {
-  start(update: (groups: TargetGroup[]) => void): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** Discoverers beyond static_configs (kubernetes_sd_configs, file_sd_configs) plug in here. */
@@ -98,6 +92,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config, logger, metrics } = this.options;
+    await this.options.consumer.start?.();
     this.positions.start();
     const sink: EntrySink = (entry) => this.options.consumer.send(entry);
     for (const sc of config.scrapeConfigs) {

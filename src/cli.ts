@@ -4,7 +4,7 @@
 // and the subcommands of the dry-run tools.
 
 import { setFlagsFromString } from 'node:v8';
-import { Agent, type EntryConsumer } from './agent.js';
+import { Agent } from './agent.js';
 import { ConfigError } from './config/reader.js';
 import type { Config } from './config/types.js';
 import { createDiscoverers } from './discovery/index.js';
@@ -15,6 +15,7 @@ import { Inspector } from './pipeline/inspect.js';
 import { type HttpServer, startHttpServer } from './server/server.js';
 import { renderServiceDiscoveryPage } from './server/service-discovery.js';
 import { runStdin } from './targets/stdin.js';
+import type { EntryConsumer } from './types.js';
 import { version } from './version.js';
 import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
 
@@ -24,6 +25,16 @@ import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
 // The shebang's --max-semi-space-size=8 does the same for the young generation, which can only
 // be set at start (the DaemonSet, Dockerfile and systemd unit start node that way too).
 setFlagsFromString('--heap-growing-percent=25');
+// Regexes (src/regex): V8's linear-time engine takes over a translated RegExp that backtracks too
+// much; `l` asks V8 up front whether a RegExp qualifies for it. Set before any config is loaded.
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+setFlagsFromString('--enable-experimental-regexp-engine');
+// undici parses HTTP with llhttp compiled to WebAssembly, which V8 compiles a second time with
+// its optimizing tier in the background when the first request is made: 25-35 MB of native
+// memory for a moment, the peak RSS of the whole agent. The baseline tier is plenty for
+// reading one short response per batch. V8 reads the flag when it compiles, which is lazy
+// (first connection), so setting it here, before any client exists, takes effect.
+setFlagsFromString('--liftoff-only');
 
 /** Exit codes: 0 ok, 1 config or runtime error, 2 usage error. */
 async function main(argv: string[]): Promise<number> {
@@ -90,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
 
   if (stdin) {
     const consumer = consumerFor(config, { dryRun, metrics, logger, version });
+    await consumer.start?.();
     await runStdin(config, { consumer, metrics, logger, inspector, input: process.stdin });
     await consumer.stop(config.server.gracefulShutdownTimeoutMs);
     return 0;

@@ -60,6 +60,66 @@ export const ReservedLabels = {
   filename: 'filename',
 } as const;
 
+// ---- the boundaries between steps -------------------------------------------------------------
+
+/** A discovery mechanism of one scrape config: calls `update` with its target groups. */
+export interface Discoverer {
+  start(update: (groups: TargetGroup[]) => void): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A target that will be tailed: its public labels and the files it names. */
+export interface FileTarget {
+  job: string;
+  /** Identity: path glob, exclusion and labels (Promtail's key), so duplicates collapse. */
+  key: string;
+  /** Labels before relabeling (group labels merged in), for the status pages and dry-run tools. */
+  discoveredLabels: LabelSet;
+  /** Labels after relabeling, without `__` labels: the stream labels of its entries. */
+  labels: LabelSet;
+  pathGlob: string;
+  pathExclude?: string;
+}
+
+/** Why a discovered target is not tailed (Promtail's reasons, shown by /service-discovery and the dry-run tools). */
+export type TargetDropReason = 'relabeling' | 'wrong_host' | 'no_path';
+
+/** A target relabeling or Promtail's rules dropped, for /service-discovery. */
+export interface DroppedTarget {
+  job: string;
+  discoveredLabels: LabelSet;
+  reason: TargetDropReason;
+}
+
+/** One file of a target, for /targets. */
+export interface FileStatus {
+  path: string;
+  /** Bytes read so far. */
+  readOffset: number;
+  /** Offset saved in positions (delivered or dropped on purpose). */
+  position: number;
+}
+
+/** A target and its files, for /targets. */
+export interface TargetStatus {
+  job: string;
+  labels: LabelSet;
+  discoveredLabels: LabelSet;
+  pathGlob: string;
+  files: FileStatus[];
+  /** Set while the target is gone from discovery but its files are read to their end. */
+  draining?: boolean;
+}
+
+/** Where entries leave the agent: the Loki clients, or the dry-run printer. */
+export interface EntryConsumer {
+  /** Prepares what needs I/O (the disk buffer); called before any target reads. */
+  start?(): Promise<void>;
+  send(entry: Entry): void;
+  /** Sends what is queued, within the deadline. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
 const wallClockOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
 /**

@@ -1,18 +1,20 @@
 // Builds what the CLI runs from flags and config: the effective config (file + flags), and the
-// consumer entries go to (the Loki clients behind the readline limiter, or the dry-run printer).
+// consumer entries go to (the Loki clients behind the readline limiter, through the disk buffer
+// when `wal.enabled`, or the dry-run printer).
 
-import type { EntryConsumer } from './agent.js';
 import { LokiClient } from './client/client.js';
 import { DryRunPrinter } from './client/dry-run.js';
-import { formatLabels } from './client/encode.js';
 import { ClientFanout } from './client/fanout.js';
 import { createReadlineLimiter } from './client/limits.js';
 import { loadConfig } from './config/load.js';
 import { configToYaml } from './config/redact.js';
 import type { Config } from './config/types.js';
 import { flagValue, type ParsedFlags } from './flags.js';
+import { formatLabels } from './labels.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { EntryConsumer } from './types.js';
+import { walClientName, walConsumer } from './wal/consumer.js';
 
 export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: boolean }): Config {
   return loadConfig(flagValue<string>(flags, 'config.file'), {
@@ -55,6 +57,22 @@ export function consumerFor(config: Config, options: ConsumerOptions): EntryCons
         limits: config.limits,
       }),
   );
+  if (config.wal?.enabled) {
+    const buffered = walConsumer(
+      config.wal,
+      config.clients.map((c, i) => ({ name: walClientName(c), client: clients[i]! })),
+      { registry: options.metrics.registry, logger: options.logger },
+    );
+    const limiter = createReadlineLimiter(config.limits, options.metrics, (entry) => buffered.send(entry));
+    return {
+      start: () => buffered.start(),
+      send: limiter.send,
+      async stop(deadlineMs) {
+        limiter.flush();
+        await buffered.stop(deadlineMs);
+      },
+    };
+  }
   const fanout = new ClientFanout(clients);
   const limiter = createReadlineLimiter(config.limits, options.metrics, (entry) => fanout.send(entry));
   return {

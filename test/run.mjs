@@ -22,7 +22,17 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  [
+    // The V8 regexp flags cli.ts sets for the agent (see src/regex/translate.ts).
+    '--enable-experimental-regexp-engine',
+    '--enable-experimental-regexp-engine-on-excessive-backtracks',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=120000',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

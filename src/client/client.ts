@@ -4,26 +4,16 @@
 // with backoff; other 4xx drop the batch. Deliveries are released once a batch is acknowledged
 // or dropped on purpose, never for what is still queued when stop() gives up.
 
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
 import { lineSizeCeiling } from '../config/defaults.js';
 import type { ClientConfig, LimitsConfig } from '../config/types.js';
+import { formatLabels } from '../labels.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { type Entry, type LabelSet, ReservedLabels } from '../types.js';
 import { Backoff } from './backoff.js';
 import { Batch, entrySize } from './batch.js';
-import { formatLabels } from './encode.js';
-
-// undici parses HTTP with llhttp compiled to WebAssembly, which V8 compiles a second time with
-// its optimizing tier in the background when the first request is made: 25-35 MB of native
-// memory for a moment, the peak RSS of the whole agent. The baseline tier is plenty for
-// reading one short response per batch. V8 reads the flag when it compiles, which is lazy
-// (first connection), so setting it here, at load, takes effect.
-setFlagsFromString('--liftoff-only');
+import { type Attempt, PushTransport } from './http.js';
 
 /** Promtail's `reason` label values for dropped and mutated entries. */
 export const DropReason = {
@@ -33,9 +23,6 @@ export const DropReason = {
   lineTooLong: 'line_too_long',
 } as const;
 const allReasons = Object.values(DropReason);
-
-/** Promtail truncates the response body it logs to this many bytes. */
-const maxErrorBody = 1024;
 
 export type ClientLimits = Pick<LimitsConfig, 'maxStreams' | 'maxLineSize' | 'maxLineSizeTruncate'>;
 
@@ -55,26 +42,15 @@ interface StreamRoute {
   labels: string | undefined;
 }
 
-/** Outcome of one HTTP attempt; status -1 when no response came (as Promtail reports it). */
-interface Attempt {
-  status: number;
-  error: string | undefined;
-}
-
 export class LokiClient {
   /** The URL's host[:port], the `host` label of the client metrics. */
   readonly host: string;
-  private readonly url: string;
   private readonly cfg: ClientConfig;
   private readonly metrics: Metrics;
   private readonly log: Logger;
   private readonly maxStreams: number;
   private readonly maxLineSize: number;
   private readonly truncate: boolean;
-  private readonly dispatcher: Dispatcher;
-  private readonly baseHeaders: Record<string, string>;
-  private readonly headersByTenant = new Map<string, Record<string, string>>();
-  private readonly credentials: Credentials | undefined;
 
   /** Label sets are never mutated once shared (see LabelSet), so routes are cached by identity. */
   private routes = new WeakMap<LabelSet, StreamRoute>();
@@ -87,6 +63,7 @@ export class LokiClient {
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
+  private readonly transport: PushTransport;
 
   constructor(opts: LokiClientOptions) {
     const cfg = opts.config;
@@ -101,7 +78,6 @@ export class LokiClient {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`clients: url ${cfg.url} must be http:// or https://`);
     }
-    this.url = cfg.url;
     this.host = url.host;
     this.log = (opts.logger ?? silentLogger).with({ component: 'client', host: this.host });
     this.maxStreams = opts.limits?.maxStreams ?? 0;
@@ -109,21 +85,7 @@ export class LokiClient {
     this.maxLineSize = opts.limits?.maxLineSize || lineSizeCeiling;
     this.truncate = opts.limits?.maxLineSizeTruncate ?? false;
 
-    this.baseHeaders = {
-      'content-type': 'application/x-protobuf',
-      'user-agent': `logferry/${opts.version}`,
-    };
-    for (const [name, value] of Object.entries(cfg.headers ?? {})) {
-      const lower = name.toLowerCase();
-      // As Promtail: a custom header never replaces one the client sets itself.
-      if (lower in this.baseHeaders || lower === 'x-scope-orgid') {
-        this.log.warn('custom header key already exists, skipping', { key: name });
-        continue;
-      }
-      this.baseHeaders[lower] = value;
-    }
-    this.credentials = 'authorization' in this.baseHeaders ? undefined : loadCredentials(cfg, this.log);
-    this.dispatcher = createDispatcher(cfg, url);
+    this.transport = new PushTransport(cfg, url, opts.version, this.log, this.abort.signal);
 
     // Promtail exports these at 0 from the start so rate() works before the first batch.
     this.metrics.encodedBytes.labels({ host: this.host }).inc(0);
@@ -231,7 +193,7 @@ export class LokiClient {
       this.abort.abort();
       await idle;
     }
-    await this.dispatcher.close().catch(() => {});
+    await this.transport.close();
   }
 
   private route(labels: LabelSet): StreamRoute {
@@ -329,7 +291,7 @@ export class LokiClient {
     let last: Attempt;
     for (;;) {
       const start = performance.now();
-      last = await this.post(tenant, body);
+      last = await this.transport.post(tenant, body);
       this.metrics.requestDuration.observe(
         { status_code: String(last.status), host: this.host },
         (performance.now() - start) / 1000,
@@ -375,44 +337,6 @@ export class LokiClient {
     this.metrics.droppedBytes.inc(labels, bytes);
     entry.delivery?.release();
   }
-
-  private async post(tenant: string, body: Buffer): Promise<Attempt> {
-    let headers = this.headersByTenant.get(tenant);
-    if (headers === undefined) {
-      headers = { ...this.baseHeaders };
-      // An empty tenant means single-tenant Loki: no header at all.
-      if (tenant !== '') headers['x-scope-orgid'] = tenant;
-      this.headersByTenant.set(tenant, headers);
-    }
-    if (this.credentials !== undefined) {
-      headers = { ...headers, authorization: await this.credentials.authorization() };
-    }
-    // timeout 0 means none, as for Go's http.Client.
-    const signal =
-      this.cfg.timeoutMs > 0
-        ? AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.timeoutMs)])
-        : this.abort.signal;
-    try {
-      const res = await request(this.url, {
-        method: 'POST',
-        headers,
-        body,
-        signal,
-        dispatcher: this.dispatcher,
-      });
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        await res.body.dump();
-        return { status: res.statusCode, error: undefined };
-      }
-      const text = await readLimited(res.body, maxErrorBody);
-      const firstLine = text.split('\n', 1)[0] ?? '';
-      return { status: res.statusCode, error: `server returned HTTP status ${res.statusCode}: ${firstLine}` };
-    } catch (err) {
-      const e = err as Error & { code?: string };
-      const why = e.name === 'TimeoutError' ? `timeout after ${this.cfg.timeoutMs}ms` : e.message;
-      return { status: -1, error: e.code ? `${why} (${e.code})` : why };
-    }
-  }
 }
 
 /** True when every code unit is ASCII, so the UTF-8 length is the string length. */
@@ -430,115 +354,4 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   let end = maxBytes;
   while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
   return buf.toString('utf8', 0, end);
-}
-
-async function readLimited(
-  body: AsyncIterable<Buffer> & { dump(): Promise<void> },
-  limit: number,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= limit) break;
-  }
-  await body.dump().catch(() => {});
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
-}
-
-interface Credentials {
-  authorization(): Promise<string>;
-}
-
-/**
- * basic_auth and bearer_token(_file). Files are read at start (so a missing file fails the
- * config load) and again before each request, as Prometheus's HTTP client does, so rotated
- * credentials (projected service account tokens) are picked up; a failed re-read keeps the
- * last value.
- */
-function loadCredentials(cfg: ClientConfig, log: Logger): Credentials | undefined {
-  const auth = cfg.basicAuth;
-  const bearerSet = cfg.bearerToken !== undefined || cfg.bearerTokenFile !== undefined;
-  if (auth && bearerSet) {
-    throw new Error(
-      `clients (${cfg.url}): at most one of basic_auth, bearer_token & bearer_token_file must be configured`,
-    );
-  }
-  if (cfg.bearerToken !== undefined && cfg.bearerTokenFile !== undefined) {
-    throw new Error(
-      `clients (${cfg.url}): at most one of bearer_token & bearer_token_file must be configured`,
-    );
-  }
-  if (auth?.password !== undefined && auth.passwordFile !== undefined) {
-    throw new Error(
-      `clients (${cfg.url}): at most one of basic_auth password & password_file must be configured`,
-    );
-  }
-  const fromFile = (file: string, what: string, render: (secret: string) => string): Credentials => {
-    let current: string;
-    try {
-      current = render(readFileSync(file, 'utf8').trim());
-    } catch (err) {
-      throw new Error(`clients (${cfg.url}): cannot read ${what} ${file}: ${(err as Error).message}`);
-    }
-    return {
-      async authorization() {
-        try {
-          current = render((await readFile(file, 'utf8')).trim());
-        } catch (err) {
-          log.warn(`cannot re-read ${what}, using the last value`, { file, error: err as Error });
-        }
-        return current;
-      },
-    };
-  };
-  const fixed = (value: string): Credentials => ({ authorization: async () => value });
-  if (auth) {
-    const basic = (password: string) =>
-      `Basic ${Buffer.from(`${auth.username}:${password}`, 'utf8').toString('base64')}`;
-    if (auth.passwordFile !== undefined)
-      return fromFile(auth.passwordFile, 'basic_auth password_file', basic);
-    return fixed(basic(auth.password ?? ''));
-  }
-  if (cfg.bearerTokenFile !== undefined) {
-    return fromFile(cfg.bearerTokenFile, 'bearer_token_file', (t) => `Bearer ${t}`);
-  }
-  if (cfg.bearerToken !== undefined) return fixed(`Bearer ${cfg.bearerToken}`);
-  return undefined;
-}
-
-function createDispatcher(cfg: ClientConfig, url: URL): Dispatcher {
-  const tls = cfg.tls;
-  const read = (file: string | undefined, what: string): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new Error(
-        `clients (${cfg.url}): cannot read tls_config ${what} ${file}: ${(err as Error).message}`,
-      );
-    }
-  };
-  if ((tls?.certFile === undefined) !== (tls?.keyFile === undefined)) {
-    throw new Error(`clients (${cfg.url}): tls_config needs both cert_file and key_file, or neither`);
-  }
-  const connect = {
-    ca: read(tls?.caFile, 'ca_file'),
-    cert: read(tls?.certFile, 'cert_file'),
-    key: read(tls?.keyFile, 'key_file'),
-    servername: tls?.serverName || undefined,
-    rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
-  };
-  const common = { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 90_000 };
-  if (cfg.proxyUrl) {
-    // As Go's transport: CONNECT tunnels for https targets, absolute-form requests for http.
-    return new ProxyAgent({
-      ...common,
-      uri: cfg.proxyUrl,
-      requestTls: connect,
-      proxyTunnel: url.protocol === 'https:',
-    });
-  }
-  return new Agent({ ...common, connect });
 }

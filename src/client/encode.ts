@@ -1,4 +1,4 @@
-// The push wire format: Loki's labels string, the logproto.PushRequest protobuf encoding and
+// The push wire format: the logproto.PushRequest protobuf encoding and
 // snappy block compression. This is the hot end of the client: each entry is written by hand
 // into its stream's Buffer as it joins a batch (protobufjs's Writer, kept as the reference
 // encoder, is half as fast; see bench/encode.ts), and snappy runs natively when the `snappy`
@@ -13,74 +13,6 @@ import type { Entry, LabelSet } from '../types.js';
 export interface PushStream {
   labels: string;
   entries: Entry[];
-}
-
-// --- labels string --------------------------------------------------------------------------
-
-// Characters Go's strconv.Quote writes as they are: printable ASCII other than `"` and `\`.
-const plainAscii = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-// Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
-const printable = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-const shortEscapes: Record<number, string> = {
-  7: '\\a',
-  8: '\\b',
-  9: '\\t',
-  10: '\\n',
-  11: '\\v',
-  12: '\\f',
-  13: '\\r',
-  34: '\\"',
-  92: '\\\\',
-};
-
-/**
- * Quotes a string as Go's strconv.Quote does, so label values match what Promtail sends byte
- * for byte. A lone UTF-16 surrogate (which no UTF-8 string can hold) is taken as U+FFFD, as
- * the UTF-8 encoder does for the line.
- */
-export function goQuote(s: string): string {
-  if (plainAscii.test(s)) return `"${s}"`;
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    let cp = s.charCodeAt(i);
-    if (cp >= 0xd800 && cp <= 0xdfff) {
-      const next = s.charCodeAt(i + 1);
-      if (cp <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        cp = (cp - 0xd800) * 0x400 + (next - 0xdc00) + 0x10000;
-        i++;
-      } else cp = 0xfffd;
-    }
-    const short = shortEscapes[cp];
-    if (short !== undefined) out += short;
-    else if (cp >= 0x20 && cp < 0x7f) out += String.fromCharCode(cp);
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else {
-      const ch = String.fromCodePoint(cp);
-      if (printable.test(ch)) out += ch;
-      else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, '0')}`;
-      else out += `\\U${cp.toString(16).padStart(8, '0')}`;
-    }
-  }
-  return `${out}"`;
-}
-
-/**
- * The labels string Loki expects: `{a="b", c="d"}`, names sorted (by UTF-16 code unit, which for
- * valid label names is byte order, as Go sorts), values quoted by goQuote. `without` names one
- * label to leave out (Promtail leaves `__tenant_id__` out).
- */
-export function formatLabels(labels: LabelSet, without?: string): string {
-  const names = Object.keys(labels);
-  names.sort();
-  let out = '{';
-  let first = true;
-  for (const name of names) {
-    if (name === without) continue;
-    if (!first) out += ', ';
-    first = false;
-    out += `${name}=${goQuote(labels[name]!)}`;
-  }
-  return `${out}}`;
 }
 
 // --- protobuf -------------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 // Sends every entry to every configured client (Promtail's `clients:` list). Each client keeps
-// its own queue and sends on its own, so a slow or unreachable Loki does not hold up a healthy
-// one. Reading pauses on the agent's in-flight budget, not on these queues.
+// its own queue and sends on its own, so a slow Loki does not delay the requests to a healthy
+// one. But an entry's delivery is released only when every client is done with it, and reading
+// pauses on the agent's shared in-flight budget: while one Loki is down, its unacknowledged
+// entries fill that budget and every tailer pauses, so the healthy Loki receives nothing new
+// either. With the disk buffer (`wal.enabled`, src/wal) the fan-out is not used: entries are
+// released once written to disk and each client reads the buffer at its own pace.
 
 import type { Entry } from '../types.js';
 import type { LokiClient } from './client.js';

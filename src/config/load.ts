@@ -6,13 +6,14 @@ import { readFileSync } from 'node:fs';
 import { parseDiscoveryConfigs } from '../discovery/index.js';
 import { validatePipeline } from '../pipeline/pipeline.js';
 import { parseRelabelRules } from '../relabel/relabel.js';
-import type { LabelSet } from '../types.js';
+import { parseWalConfig } from '../wal/config.js';
+import { isEmpty, nonNegative, notSupported, positive } from './checks.js';
+import { checkClients, parseClient, parseLabels } from './clients.js';
 import { defaults } from './defaults.js';
 import { EnvExpansionError, expandEnvWithLines } from './expand-env.js';
-import { ConfigError, ConfigNode, parseDuration } from './reader.js';
+import { type FlagOverrides, overrideFlags } from './flags.js';
+import { ConfigError, ConfigNode } from './reader.js';
 import type {
-  BasicAuth,
-  ClientConfig,
   Config,
   DecompressionConfig,
   FileWatchConfig,
@@ -21,17 +22,7 @@ import type {
   ScrapeConfig,
   ServerConfig,
   StaticConfig,
-  TlsConfig,
 } from './types.js';
-
-export type FlagValue = string | number | boolean;
-
-/**
- * Command-line flags that override the file, by Promtail's flag name (`client.url`,
- * `server.http-listen-port`, ...): a `ParsedFlags.values` map or a plain object. Only flags the
- * user gave belong here; other names are ignored.
- */
-export type FlagOverrides = ReadonlyMap<string, FlagValue> | Readonly<Record<string, FlagValue | undefined>>;
 
 export interface LoadOptions {
   /** `-config.expand-env`: expand `${VAR}` references before parsing. */
@@ -42,11 +33,6 @@ export interface LoadOptions {
   allowNoClients?: boolean;
   /** Flags applied on top of the file, before the checks that depend on them. */
   flags?: FlagOverrides;
-}
-
-/** A flag value that cannot be used; the message reads like Go's flag package. */
-export class FlagError extends Error {
-  override name = 'FlagError';
 }
 
 /** Reads and parses a config file; throws ConfigError (or Error when the file cannot be read). */
@@ -98,26 +84,12 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     scrapeConfigs: parseScrapeConfigs(root.get('scrape_configs')),
     limits: parseLimits(limitsNode),
     targetConfig: parseTargetConfig(root.get('target_config')),
+    wal: parseWalConfig(root.get('wal')),
     global: { fileWatch: parseGlobal(root.get('global')) },
   };
   const result = overrideFlags(config, legacy, opts.flags);
   checkClients(root, result.clients, clients.length, opts.allowNoClients ?? false);
   return result;
-}
-
-/**
- * Applies command-line flags as Promtail does: the `-client.*` flags configure the client of
- * the deprecated `client:` key (`-client.url` creates it when the file has none, next to any
- * `clients:`), `-client.external-labels` is merged into every client (a client's own labels
- * win), and `-positions.file`, `-server.*` and `-log.*` replace the file's values. Returns a
- * new Config.
- */
-export function applyFlagOverrides(config: Config, overrides: FlagOverrides): Config {
-  const index = config.clients.findIndex((c) => c.fromClientKey);
-  if (index === -1) return overrideFlags(config, undefined, overrides);
-  const legacy = config.clients[index]!;
-  const others = config.clients.filter((_, i) => i !== index);
-  return overrideFlags({ ...config, clients: others }, legacy, overrides, index);
 }
 
 const topLevelKeys = [
@@ -135,22 +107,6 @@ const topLevelKeys = [
   'wal',
 ];
 
-const labelNameRe = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const loneSurrogateRe = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const headerNameRe = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-function notSupported(node: ConfigNode, key: string, hint: string): never {
-  return node.failKey(key, `is not supported by logferry${hint ? `: ${hint}` : ''}`);
-}
-
-/** True when a key is absent, null, an empty list or a mapping with only empty values. */
-function isEmpty(node: ConfigNode): boolean {
-  if (node.missing) return true;
-  if (node.isList()) return node.list().length === 0;
-  if (node.isMap()) return node.entries().every(([, v]) => isEmpty(v));
-  return node.string() === '' || node.toJS() === false;
-}
-
 function pickAlias(root: ConfigNode, key: string, alias: string): ConfigNode {
   const main = root.get(key);
   const old = root.get(alias);
@@ -164,10 +120,6 @@ function parseIgnoredSections(root: ConfigNode): void {
   options.get('stream_lag_labels').stringOrList([]);
   // Tracing needs Jaeger environment variables in Promtail; logferry has none to offer.
   root.get('tracing').expectKeys(['enabled']).get('enabled').boolean(false);
-  const wal = root.get('wal');
-  if (!wal.missing && wal.get('enabled').boolean(false)) {
-    notSupported(wal, 'enabled', 'positions advance only over delivered entries, which makes a WAL unneeded');
-  }
 }
 
 // --- server -----------------------------------------------------------------------------------
@@ -263,387 +215,6 @@ function parseServer(node: ConfigNode): ServerConfig {
   };
 }
 
-function nonNegative(node: ConfigNode, value: number): number {
-  if (value < 0) node.fail(`must not be negative, got ${value}`);
-  return value;
-}
-
-// --- clients ----------------------------------------------------------------------------------
-
-const clientKeys = [
-  'name',
-  'url',
-  'tenant_id',
-  'batchwait',
-  'batchsize',
-  'timeout',
-  'backoff_config',
-  'external_labels',
-  'headers',
-  'basic_auth',
-  'authorization',
-  'bearer_token',
-  'bearer_token_file',
-  'proxy_url',
-  'tls_config',
-  'drop_rate_limited_batches',
-];
-/** Accepted for Promtail compatibility and ignored (undici follows no redirects on a POST anyway). */
-const ignoredClientKeys = ['follow_redirects', 'enable_http2', 'stream_lag_labels'];
-const unsupportedClientKeys: Record<string, string> = {
-  oauth2: 'use bearer_token_file with a token refreshed by another process',
-  no_proxy: 'set proxy_url only on the clients that need it',
-  proxy_from_environment: 'set proxy_url',
-  proxy_connect_header: '',
-  http_headers: 'use headers',
-};
-
-function parseClient(node: ConfigNode, requireUrl: boolean): ClientConfig {
-  for (const key of Object.keys(unsupportedClientKeys)) {
-    if (!isEmpty(node.get(key))) notSupported(node, key, unsupportedClientKeys[key]!);
-  }
-  node.expectKeys([...clientKeys, ...ignoredClientKeys, ...Object.keys(unsupportedClientKeys)], clientKeys);
-  for (const key of ignoredClientKeys) {
-    if (key !== 'stream_lag_labels') node.get(key).boolean(true);
-  }
-  const urlNode = node.get('url');
-  if (urlNode.missing && requireUrl) {
-    urlNode.fail('is required: the push URL of Loki, e.g. http://loki:3100/loki/api/v1/push');
-  }
-  const url = urlNode.missing ? '' : checkUrl(urlNode, urlNode.string());
-  const backoffNode = node.get('backoff_config').expectKeys(['min_period', 'max_period', 'max_retries']);
-  const b = defaults.backoff;
-  const client: ClientConfig = {
-    url,
-    batchWaitMs: nonNegative(
-      node.get('batchwait'),
-      node.get('batchwait').duration(defaults.client.batchWaitMs),
-    ),
-    batchSizeBytes: node.get('batchsize').byteSize(defaults.client.batchSizeBytes),
-    timeoutMs: nonNegative(node.get('timeout'), node.get('timeout').duration(defaults.client.timeoutMs)),
-    backoff: {
-      minPeriodMs: nonNegative(
-        backoffNode.get('min_period'),
-        backoffNode.get('min_period').duration(b.minPeriodMs),
-      ),
-      maxPeriodMs: nonNegative(
-        backoffNode.get('max_period'),
-        backoffNode.get('max_period').duration(b.maxPeriodMs),
-      ),
-      maxRetries: nonNegative(
-        backoffNode.get('max_retries'),
-        backoffNode.get('max_retries').integer(b.maxRetries),
-      ),
-    },
-    externalLabels: parseLabels(node.get('external_labels')),
-    headers: parseHeaders(node.get('headers')),
-    tls: parseTls(node.get('tls_config')),
-    dropRateLimitedBatches: node
-      .get('drop_rate_limited_batches')
-      .boolean(defaults.client.dropRateLimitedBatches),
-  };
-  const name = node.get('name').optionalString();
-  if (name) client.name = name;
-  const tenant = node.get('tenant_id').optionalString();
-  if (tenant) client.tenantId = tenant;
-  const proxy = node.get('proxy_url');
-  if (!proxy.missing && proxy.string() !== '') client.proxyUrl = checkUrl(proxy, proxy.string());
-  parseAuth(node, client);
-  return client;
-}
-
-function checkUrl(node: ConfigNode, text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return node.fail(`invalid URL "${text}" (e.g. http://loki:3100/loki/api/v1/push)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    node.fail(`unsupported URL scheme "${url.protocol.replace(/:$/, '')}" (use http or https)`);
-  }
-  return text;
-}
-
-function parseAuth(node: ConfigNode, client: ClientConfig): void {
-  const basicNode = node.get('basic_auth');
-  if (!basicNode.get('username_file').missing) notSupported(basicNode, 'username_file', 'use username');
-  basicNode.expectKeys(
-    ['username', 'password', 'password_file', 'username_file'],
-    ['username', 'password', 'password_file'],
-  );
-  const authNode = node.get('authorization').expectKeys(['type', 'credentials', 'credentials_file']);
-  const bearer = node.get('bearer_token').optionalString() || undefined;
-  const bearerFile = node.get('bearer_token_file').optionalString() || undefined;
-  if (bearer && bearerFile)
-    node.failKey('bearer_token_file', 'give only one of bearer_token and bearer_token_file');
-  if (bearer) client.bearerToken = bearer;
-  if (bearerFile) client.bearerTokenFile = bearerFile;
-
-  if (!isEmpty(authNode)) {
-    const type = authNode.get('type').string('Bearer');
-    if (type.toLowerCase() !== 'bearer') {
-      notSupported(
-        authNode,
-        'type',
-        `only the Bearer authorization type is (got "${type}"); use basic_auth for Basic`,
-      );
-    }
-    if (bearer || bearerFile)
-      node.failKey('authorization', 'give only one of authorization and bearer_token(_file)');
-    const credentials = authNode.get('credentials').optionalString() || undefined;
-    const credentialsFile = authNode.get('credentials_file').optionalString() || undefined;
-    if (credentials && credentialsFile) {
-      authNode.failKey('credentials_file', 'give only one of credentials and credentials_file');
-    }
-    if (credentials) client.bearerToken = credentials;
-    if (credentialsFile) client.bearerTokenFile = credentialsFile;
-  }
-
-  if (!isEmpty(basicNode)) {
-    if (client.bearerToken || client.bearerTokenFile) {
-      node.failKey('basic_auth', 'give only one of basic_auth, authorization and bearer_token(_file)');
-    }
-    const basic: BasicAuth = { username: basicNode.get('username').string('') };
-    const password = basicNode.get('password').optionalString() || undefined;
-    const passwordFile = basicNode.get('password_file').optionalString() || undefined;
-    if (password && passwordFile)
-      basicNode.failKey('password_file', 'give only one of password and password_file');
-    if (password) basic.password = password;
-    if (passwordFile) basic.passwordFile = passwordFile;
-    client.basicAuth = basic;
-  }
-}
-
-function parseTls(node: ConfigNode): TlsConfig {
-  for (const key of ['ca', 'cert', 'key']) {
-    if (!isEmpty(node.get(key))) notSupported(node, key, `put the PEM in a file and use ${key}_file`);
-  }
-  if (!isEmpty(node.get('max_version'))) notSupported(node, 'max_version', '');
-  const known = ['ca_file', 'cert_file', 'key_file', 'server_name', 'insecure_skip_verify', 'min_version'];
-  node.expectKeys([...known, 'ca', 'cert', 'key', 'max_version'], known);
-  const min = node.get('min_version');
-  // Node refuses anything older than TLS 1.2 already, so a lower minimum changes nothing.
-  if (!min.missing) {
-    const v = min.oneOf(['TLS10', 'TLS11', 'TLS12', 'TLS13']);
-    if (v === 'TLS13')
-      notSupported(
-        node,
-        'min_version',
-        'TLS13 as a minimum; Node negotiates TLS 1.3 when the server offers it',
-      );
-  }
-  const tls: TlsConfig = { insecureSkipVerify: node.get('insecure_skip_verify').boolean(false) };
-  const ca = node.get('ca_file').optionalString();
-  const cert = node.get('cert_file').optionalString();
-  const key = node.get('key_file').optionalString();
-  const serverName = node.get('server_name').optionalString();
-  if (cert && !key) node.failKey('cert_file', 'cert_file needs key_file too');
-  if (key && !cert) node.failKey('key_file', 'key_file needs cert_file too');
-  if (ca) tls.caFile = ca;
-  if (cert) tls.certFile = cert;
-  if (key) tls.keyFile = key;
-  if (serverName) tls.serverName = serverName;
-  return tls;
-}
-
-function parseHeaders(node: ConfigNode): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of node.entries()) {
-    if (!headerNameRe.test(name)) node.failKey(name, `invalid HTTP header name "${name}"`);
-    out[name] = value.missing ? '' : value.string();
-  }
-  return out;
-}
-
-/** A label set from YAML: names as Prometheus allows them, values valid UTF-8. */
-export function parseLabels(node: ConfigNode): LabelSet {
-  const out: LabelSet = {};
-  for (const [name, value] of node.entries()) {
-    if (!labelNameRe.test(name)) {
-      node.failKey(name, `invalid label name "${name}": must match [a-zA-Z_][a-zA-Z0-9_]*`);
-    }
-    const text = value.missing ? '' : value.string();
-    if (loneSurrogateRe.test(text)) value.fail('label value is not valid UTF-8');
-    out[name] = text;
-  }
-  return out;
-}
-
-function checkClients(root: ConfigNode, clients: ClientConfig[], fromFile: number, allowNone: boolean): void {
-  if (clients.length === 0 && !allowNone) {
-    const node = root.get('clients');
-    node.fail(
-      'at least one client is required: add `clients: [{url: http://loki:3100/loki/api/v1/push}]` or pass -client.url',
-    );
-  }
-  const seen = new Map<string, number>();
-  const names = new Map<string, number>();
-  clients.forEach((client, i) => {
-    // Only clients from `clients:` have a node to point at; others come from `client:` or flags.
-    const node = i < fromFile ? root.get('clients').list()[i]! : root.get('client');
-    if (client.name) {
-      const first = names.get(client.name);
-      if (first !== undefined)
-        node.get('name').fail(`duplicate client name "${client.name}" (also clients[${first}])`);
-      names.set(client.name, i);
-    }
-    const key = JSON.stringify({ ...client, fromClientKey: undefined });
-    const twin = seen.get(key);
-    if (twin !== undefined) {
-      node.fail(`same settings as clients[${twin}]: two identical clients would send every entry twice`);
-    }
-    seen.set(key, i);
-  });
-}
-
-// --- flags ------------------------------------------------------------------------------------
-
-function flagValue(flags: FlagOverrides | undefined, name: string): FlagValue | undefined {
-  if (!flags) return undefined;
-  const get = (flags as ReadonlyMap<string, FlagValue>).get;
-  if (typeof get === 'function') return (flags as ReadonlyMap<string, FlagValue>).get(name);
-  return (flags as Readonly<Record<string, FlagValue | undefined>>)[name];
-}
-
-function flagString(flags: FlagOverrides | undefined, name: string): string | undefined {
-  const v = flagValue(flags, name);
-  return v === undefined ? undefined : String(v);
-}
-
-function flagInteger(
-  flags: FlagOverrides | undefined,
-  name: string,
-  min: number,
-  max: number,
-): number | undefined {
-  const v = flagString(flags, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new FlagError(`invalid value "${v}" for flag -${name}: expected an integer from ${min} to ${max}`);
-  }
-  return n;
-}
-
-function flagOneOf<T extends string>(
-  flags: FlagOverrides | undefined,
-  name: string,
-  values: readonly T[],
-): T | undefined {
-  const v = flagString(flags, name);
-  if (v === undefined) return undefined;
-  if (!(values as readonly string[]).includes(v)) {
-    throw new FlagError(`invalid value "${v}" for flag -${name}: must be one of ${values.join(', ')}`);
-  }
-  return v as T;
-}
-
-/** Parses `-client.external-labels` (`name=value,name2=value2`). */
-export function parseExternalLabelsFlag(text: string): LabelSet {
-  const out: LabelSet = {};
-  for (const part of text.split(',')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    const name = (eq === -1 ? part : part.slice(0, eq)).trim();
-    if (eq === -1 || !labelNameRe.test(name)) {
-      throw new FlagError(
-        `invalid value "${text}" for flag -client.external-labels: "${part}" is not name=value with a valid label name`,
-      );
-    }
-    out[name] = part.slice(eq + 1).trim();
-  }
-  return out;
-}
-
-function defaultClient(url: string): ClientConfig {
-  return {
-    url,
-    batchWaitMs: defaults.client.batchWaitMs,
-    batchSizeBytes: defaults.client.batchSizeBytes,
-    timeoutMs: defaults.client.timeoutMs,
-    backoff: { ...defaults.backoff },
-    externalLabels: {},
-    headers: {},
-    tls: { insecureSkipVerify: false },
-    dropRateLimitedBatches: defaults.client.dropRateLimitedBatches,
-  };
-}
-
-/** Flags on top of a config whose legacy `client:` block (if any) is passed apart from `clients`. */
-function overrideFlags(
-  config: Config,
-  legacyIn: ClientConfig | undefined,
-  flags: FlagOverrides | undefined,
-  legacyIndex = config.clients.length,
-): Config {
-  const url = flagString(flags, 'client.url');
-  const tenant = flagString(flags, 'client.tenant-id');
-  const waitText = flagString(flags, 'client.batch-wait');
-  const size = flagInteger(flags, 'client.batch-size-bytes', 0, Number.MAX_SAFE_INTEGER);
-  const labelsText = flagString(flags, 'client.external-labels');
-  const flagLabels = labelsText === undefined ? undefined : parseExternalLabelsFlag(labelsText);
-
-  let legacy = legacyIn;
-  if (
-    url !== undefined ||
-    tenant !== undefined ||
-    waitText !== undefined ||
-    size !== undefined ||
-    flagLabels
-  ) {
-    const base = legacy ?? defaultClient('');
-    legacy = { ...base, externalLabels: { ...base.externalLabels, ...flagLabels } };
-    if (url !== undefined) {
-      try {
-        const parsed = new URL(url);
-        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
-      } catch {
-        throw new FlagError(`invalid value "${url}" for flag -client.url: expected an http or https URL`);
-      }
-      legacy.url = url;
-    }
-    if (tenant !== undefined) {
-      if (tenant) legacy.tenantId = tenant;
-      else delete legacy.tenantId;
-    }
-    if (waitText !== undefined) {
-      const ms = parseDuration(waitText.trim());
-      if (ms === undefined || ms < 0) {
-        throw new FlagError(
-          `invalid value "${waitText}" for flag -client.batch-wait: expected a duration such as 1s`,
-        );
-      }
-      legacy.batchWaitMs = ms;
-    }
-    if (size !== undefined) legacy.batchSizeBytes = size;
-  }
-
-  const clients = [...config.clients];
-  if (legacy?.url) clients.splice(legacyIndex, 0, { ...legacy, fromClientKey: true });
-  // Promtail merges the `client:` block's labels (the flag's included) into every client.
-  const shared = legacy?.externalLabels ?? {};
-  const merged =
-    Object.keys(shared).length === 0
-      ? clients
-      : clients.map((c) => ({ ...c, externalLabels: { ...shared, ...c.externalLabels } }));
-
-  const server = { ...config.server };
-  const address = flagString(flags, 'server.http-listen-address');
-  if (address !== undefined) server.httpListenAddress = address;
-  const port = flagInteger(flags, 'server.http-listen-port', 0, 65535);
-  if (port !== undefined) server.httpListenPort = port;
-  const level = flagOneOf(flags, 'log.level', ['debug', 'info', 'warn', 'error'] as const);
-  if (level) server.logLevel = level;
-  const format = flagOneOf(flags, 'log.format', ['logfmt', 'json'] as const);
-  if (format) server.logFormat = format;
-  const positions = { ...config.positions };
-  const positionsFile = flagString(flags, 'positions.file');
-  if (positionsFile !== undefined) positions.filename = positionsFile;
-
-  return { ...config, server, positions, clients: merged };
-}
-
 // --- positions, limits, targets, global --------------------------------------------------------
 
 function parsePositions(node: ConfigNode): PositionsConfig {
@@ -656,11 +227,6 @@ function parsePositions(node: ConfigNode): PositionsConfig {
     syncPeriodMs: positive(node.get('sync_period'), node.get('sync_period').duration(d.syncPeriodMs)),
     ignoreInvalidYaml: node.get('ignore_invalid_yaml').boolean(d.ignoreInvalidYaml),
   };
-}
-
-function positive(node: ConfigNode, value: number): number {
-  if (value <= 0) node.fail(`must be greater than 0, got ${value}`);
-  return value;
 }
 
 function parseLimits(node: ConfigNode): LimitsConfig {

@@ -221,14 +221,14 @@ export class ConfigNode {
   }
 
   /**
-   * A duration in milliseconds (fractions allowed). Accepts Go's time.Duration syntax
-   * (`1h2m3.5s`, `250ms`, `10us`, `5ns`) and Prometheus's extra units (`d`, `w`, `y`); a bare
-   * number is seconds only when `bareNumberUnit` says so.
+   * A duration in milliseconds, in one of the grammars of parseDuration (by default Go's
+   * time.Duration syntax plus whole `d`, `w`, `y`); a bare number is seconds only when
+   * `bareNumberUnit` says so.
    */
-  duration(defaultValue?: number, bareNumberUnit?: 's' | 'ms'): number {
+  duration(defaultValue?: number, bareNumberUnit?: 's' | 'ms', grammar?: DurationGrammar): number {
     if (this.missing) return this.orDefault(defaultValue);
     const text = this.string().trim();
-    const ms = parseDuration(text, bareNumberUnit);
+    const ms = parseDuration(text, bareNumberUnit, grammar);
     if (ms === undefined) return this.fail(`invalid duration "${text}" (use e.g. 500ms, 10s, 1m30s, 1h)`);
     return ms;
   }
@@ -313,20 +313,46 @@ const durationUnits: Record<string, number> = {
   y: 365 * 86_400_000,
 };
 
-/** Parses a Go/Prometheus duration into milliseconds; undefined when invalid. */
-export function parseDuration(text: string, bareNumberUnit?: 's' | 'ms'): number | undefined {
+/**
+ * The duration grammars Promtail reads. `go`: Go's time.ParseDuration (`1h2m3.5s`, `250ms`,
+ * `10us`, a sign, fractions). `prometheus`: Prometheus's model.ParseDuration (`1y2w3d4h5m6s7ms`,
+ * whole numbers, units in that order, each at most once). `either`, for keys where logferry
+ * accepts both: Go's grammar plus whole `d`, `w`, `y` (neither Go nor Prometheus reads `1.5d`).
+ */
+export type DurationGrammar = 'go' | 'prometheus' | 'either';
+
+const goPart = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+const eitherPart = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)|(\d+)(d|w|y)/y;
+const prometheusDuration = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const prometheusUnits = ['y', 'w', 'd', 'h', 'm', 's', 'ms'];
+
+/** Parses a duration into milliseconds; undefined when invalid in `grammar`. */
+export function parseDuration(
+  text: string,
+  bareNumberUnit?: 's' | 'ms',
+  grammar: DurationGrammar = 'either',
+): number | undefined {
   if (text === '0') return 0;
   if (/^\d+(\.\d+)?$/.test(text) && bareNumberUnit) return Number(text) * durationUnits[bareNumberUnit]!;
+  if (grammar === 'prometheus') {
+    const m = prometheusDuration.exec(text);
+    if (m === null || text === '') return undefined;
+    let total = 0;
+    prometheusUnits.forEach((unit, i) => {
+      if (m[i + 1] !== undefined) total += Number(m[i + 1]) * durationUnits[unit]!;
+    });
+    return total;
+  }
   const sign = text.startsWith('-') ? -1 : 1;
   const body = text.replace(/^[-+]/, '');
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d|w|y)/y;
+  const part = grammar === 'go' ? goPart : eitherPart;
   let total = 0;
   let pos = 0;
   while (pos < body.length) {
     part.lastIndex = pos;
     const m = part.exec(body);
     if (!m) return undefined;
-    total += Number(m[1]) * durationUnits[m[2]!]!;
+    total += m[1] !== undefined ? Number(m[1]) * durationUnits[m[2]!]! : Number(m[3]) * durationUnits[m[4]!]!;
     pos = part.lastIndex;
   }
   return pos === 0 ? undefined : sign * total;

@@ -51,6 +51,14 @@ export function configToYaml(config: Config): string {
       max_line_size: config.limits.maxLineSize,
       max_line_size_truncate: config.limits.maxLineSizeTruncate,
     },
+    ...(config.wal?.enabled && {
+      wal: {
+        enabled: config.wal.enabled,
+        dir: config.wal.dir,
+        max_size: config.wal.maxSize,
+        full_policy: config.wal.fullPolicy,
+      },
+    }),
   };
   return stringify(out, { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -3,6 +3,7 @@
 
 import type { RelabelRule } from '../relabel/relabel.js';
 import type { LabelSet } from '../types.js';
+import type { WalConfig } from '../wal/config.js';
 import type { ConfigNode } from './reader.js';
 
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   /** `target_config`: `sync_period` (10s) and logferry's `drain_grace_period` (30s). */
   targetConfig: { syncPeriodMs: number; drainGracePeriodMs: number };
   global: { fileWatch: FileWatchConfig };
+  /** The disk buffer (`wal:`); absent means off. */
+  wal?: WalConfig;
 }
 
 export interface ServerConfig {

@@ -10,11 +10,10 @@ import { basename, dirname, join } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
-import type { Discoverer } from '../agent.js';
 import type { ConfigNode } from '../config/reader.js';
+import { isValidLabelName } from '../labels.js';
 import type { Logger } from '../log.js';
-import { isValidLabelName } from '../relabel/relabel.js';
-import type { LabelSet, TargetGroup } from '../types.js';
+import type { Discoverer, LabelSet, TargetGroup } from '../types.js';
 
 export interface FileSdConfig {
   /** Absolute patterns. */
@@ -40,7 +39,7 @@ export function parseFileSdConfig(node: ConfigNode, resolvePath: (p: string) => 
       );
   });
   const refreshNode = node.get('refresh_interval');
-  const refreshIntervalMs = refreshNode.duration(defaultRefreshIntervalMs);
+  const refreshIntervalMs = refreshNode.duration(defaultRefreshIntervalMs, undefined, 'prometheus');
   if (refreshIntervalMs <= 0) refreshNode.fail('must be greater than 0');
   return { files: files.map(resolvePath), refreshIntervalMs };
 }

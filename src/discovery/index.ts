@@ -3,9 +3,10 @@
 // are taken from the config file's directory, as Prometheus does.
 
 import { dirname, resolve } from 'node:path';
-import type { Discoverer, DiscovererFactory } from '../agent.js';
+import type { DiscovererFactory } from '../agent.js';
 import type { ScrapeConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import type { Discoverer } from '../types.js';
 import { FileSdDiscoverer, parseFileSdConfig } from './file-sd.js';
 import { KubernetesDiscoverer } from './kubernetes.js';
 import { type KubernetesSdConfig, parseKubernetesSdConfig } from './kubernetes-config.js';

@@ -17,15 +17,14 @@ import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type * as K8s from '@kubernetes/client-node';
-import type { Discoverer } from '../agent.js';
 import type { Logger } from '../log.js';
-import type { TargetGroup } from '../types.js';
-import { version } from '../version.js';
+import type { Discoverer, TargetGroup } from '../types.js';
 import type { KubernetesSdConfig } from './kubernetes-config.js';
+import { buildKubeConfig, errorText } from './kubernetes-kubeconfig.js';
 import { type KubeMetaObject, type KubePod, podSource, podTargetGroup } from './kubernetes-labels.js';
+import { Reflector, syncedWithin } from './kubernetes-reflector.js';
 import { escapeFieldValue, parseFieldSelector } from './kubernetes-selectors.js';
 
-type K8sModule = typeof K8s;
 type KubeObject = K8s.KubernetesObject;
 
 export const defaultServiceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -81,7 +80,12 @@ export class KubernetesDiscoverer implements Discoverer {
   async start(update: (groups: TargetGroup[]) => void): Promise<void> {
     this.update = update;
     const k8s = await import('@kubernetes/client-node');
-    const kc = this.kubeConfig(k8s);
+    const kc = buildKubeConfig(
+      k8s,
+      this.config,
+      this.env,
+      this.options.serviceAccountDir ?? defaultServiceAccountDir,
+    );
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const c = this.config;
     const inCluster = !c.apiServer && !c.kubeconfigFile;
@@ -272,331 +276,8 @@ export class KubernetesDiscoverer implements Discoverer {
     this.pending.clear();
     this.update(groups);
   }
-
-  private kubeConfig(k8s: K8sModule): K8s.KubeConfig {
-    const c = this.config;
-    const kc = new k8s.KubeConfig();
-    if (c.kubeconfigFile) {
-      try {
-        kc.loadFromFile(c.kubeconfigFile);
-      } catch (e) {
-        throw new Error(`${c.where}: kubeconfig_file ${c.kubeconfigFile}: ${errorText(e)}`);
-      }
-      if (!kc.getCurrentCluster())
-        throw new Error(`${c.where}: kubeconfig_file ${c.kubeconfigFile}: no current context with a cluster`);
-      return kc;
-    }
-    const t = c.http.tls;
-    let server: string;
-    let caFile = t.caFile;
-    let auth: () => string | undefined;
-    if (c.apiServer) {
-      server = c.apiServer.replace(/\/+$/, '');
-      auth = headerFor(c.http);
-    } else {
-      const host = this.env.KUBERNETES_SERVICE_HOST;
-      const port = this.env.KUBERNETES_SERVICE_PORT;
-      if (!host || !port)
-        throw new Error(
-          `${c.where}: kubernetes_sd_configs without api_server or kubeconfig_file use the in-cluster config, but KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: run in a pod, or set api_server or kubeconfig_file`,
-        );
-      const dir = this.options.serviceAccountDir ?? defaultServiceAccountDir;
-      const tokenFile = join(dir, 'token');
-      try {
-        readFileSync(tokenFile);
-      } catch (e) {
-        throw new Error(
-          `${c.where}: in-cluster config: cannot read the service account token: ${errorText(e)}`,
-        );
-      }
-      caFile = join(dir, 'ca.crt');
-      try {
-        readFileSync(caFile);
-      } catch (e) {
-        throw new Error(`${c.where}: in-cluster config: cannot read the cluster CA: ${errorText(e)}`);
-      }
-      server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-      // The token is rotated by the kubelet: read it for every request, as client-go re-reads it.
-      auth = headerFor({ bearerTokenFile: tokenFile, tls: t });
-    }
-    const name = 'logferry-kubernetes-sd';
-    const cluster: K8s.Cluster = {
-      name,
-      server,
-      // client-node refuses http:// unless TLS verification is off; there is no TLS to verify then.
-      skipTLSVerify: server.startsWith('http:') || t.insecureSkipVerify,
-      ...(caFile ? { caFile } : {}),
-      ...(t.ca ? { caData: Buffer.from(t.ca).toString('base64') } : {}),
-      ...(t.serverName ? { tlsServerName: t.serverName } : {}),
-      ...(c.http.proxyUrl ? { proxyUrl: c.http.proxyUrl } : {}),
-    };
-    const user: K8s.User = {
-      name,
-      ...(t.certFile ? { certFile: t.certFile } : {}),
-      ...(t.cert ? { certData: Buffer.from(t.cert).toString('base64') } : {}),
-      ...(t.keyFile ? { keyFile: t.keyFile } : {}),
-      ...(t.key ? { keyData: Buffer.from(t.key).toString('base64') } : {}),
-    };
-    kc.loadFromOptions({
-      clusters: [cluster],
-      users: [user],
-      contexts: [{ name, cluster: name, user: name }],
-      currentContext: name,
-    });
-    kc.addAuthenticator({
-      isAuthProvider: (u: K8s.User) => u.name === name,
-      async applyAuthentication(_u: K8s.User, opts: { headers?: Record<string, unknown> }) {
-        opts.headers ??= {};
-        opts.headers['User-Agent'] = `logferry/${version}`;
-        const value = auth();
-        if (value !== undefined) opts.headers.Authorization = value;
-      },
-    } as Parameters<K8s.KubeConfig['addAuthenticator']>[0]);
-    return kc;
-  }
-}
-
-/** The Authorization header of an HTTP client config; files are read on every request so rotated secrets are picked up. */
-function headerFor(http: KubernetesSdConfig['http']): () => string | undefined {
-  const read = (file: string) => readFileSync(file, 'utf8').trim();
-  if (http.bearerToken !== undefined) {
-    const v = `Bearer ${http.bearerToken}`;
-    return () => v;
-  }
-  if (http.bearerTokenFile !== undefined) {
-    const f = http.bearerTokenFile;
-    return () => `Bearer ${read(f)}`;
-  }
-  const a = http.authorization;
-  if (a) return () => `${a.type} ${a.credentialsFile ? read(a.credentialsFile) : (a.credentials ?? '')}`;
-  const b = http.basicAuth;
-  if (b) {
-    return () => {
-      const password = b.passwordFile ? read(b.passwordFile) : (b.password ?? '');
-      return `Basic ${Buffer.from(`${b.username}:${password}`).toString('base64')}`;
-    };
-  }
-  return () => undefined;
 }
 
 function joinFields(user: string | undefined, ours: string): string {
   return user ? `${user},${ours}` : ours;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Waits until every reflector listed once, or the timeout; true when all did. */
-async function syncedWithin(reflectors: readonly Reflector[], timeoutMs: number): Promise<boolean> {
-  if (reflectors.length === 0) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  const all = Promise.all(reflectors.map((r) => r.synced)).then(() => true as const);
-  const ok = await Promise.race([all, timeout]);
-  clearTimeout(timer);
-  return ok;
-}
-
-interface ReflectorOptions {
-  logger: Logger;
-  minBackoffMs: number;
-  maxBackoffMs: number;
-  watchTimeoutSeconds: readonly [number, number];
-}
-
-interface ReflectorTarget {
-  what: string;
-  path: string;
-  list: () => Promise<K8s.KubernetesListObject<KubeObject>>;
-  labelSelector?: string | undefined;
-  fieldSelector?: string | undefined;
-}
-
-/** One client-node ListWatch, kept running: restarted with backoff whenever it stops on an error. */
-class Reflector {
-  /** Resolves after the first successful list has been processed. */
-  readonly synced: Promise<void>;
-  private readonly informer: K8s.ListWatch<KubeObject>;
-  private readonly logger: Logger;
-  private readonly watches = new Set<AbortController>();
-  private resolveSynced!: () => void;
-  private backoffMs: number;
-  private failures = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-
-  constructor(
-    k8s: K8sModule,
-    kc: K8s.KubeConfig,
-    private readonly options: ReflectorOptions,
-    private readonly target: ReflectorTarget,
-  ) {
-    this.logger = options.logger.with({ watch: target.what });
-    this.backoffMs = options.minBackoffMs;
-    this.synced = new Promise((resolve) => {
-      this.resolveSynced = resolve;
-    });
-    const inner = new k8s.Watch(kc);
-    // ListWatch only calls watch(); this adds bookmarks and timeouts, and refuses to start a
-    // watch once stopped (ListWatch would otherwise open one after a list that was in flight).
-    const watch = {
-      watch: (
-        path: string,
-        query: Record<string, string | number | boolean | undefined>,
-        callback: (phase: string, obj: unknown, watchObj?: unknown) => void,
-        done: (err: unknown) => void,
-      ) => this.watch(inner, path, query, callback, done),
-    } as unknown as K8s.Watch;
-    const list = async () => {
-      if (this.stopped) throw new Error('stopped');
-      const result = await target.list();
-      this.succeeded();
-      // ListWatch processes the items as soon as this promise settles; `synced` follows that.
-      setImmediate(() => this.resolveSynced());
-      return result;
-    };
-    this.informer = new k8s.ListWatch(
-      target.path,
-      watch,
-      list,
-      false,
-      target.labelSelector,
-      target.fieldSelector,
-    );
-    this.informer.on('error', (err) => this.failed(err));
-  }
-
-  onChange(changed: (obj: KubeObject) => void, deleted: (obj: KubeObject) => void): void {
-    const guard = (fn: (obj: KubeObject) => void) => (obj: KubeObject) => {
-      if (this.stopped) return;
-      try {
-        fn(obj);
-      } catch (e) {
-        this.logger.error('could not handle a Kubernetes object', {
-          err: errorText(e),
-          object: obj.metadata?.name,
-        });
-      }
-    };
-    this.informer.on('add', guard(changed));
-    this.informer.on('update', guard(changed));
-    this.informer.on('delete', guard(deleted));
-  }
-
-  start(): void {
-    this.informer.start().catch((e: unknown) => this.failed(e));
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.restartTimer);
-    for (const c of this.watches) c.abort();
-    this.watches.clear();
-    await this.informer.stop();
-  }
-
-  private async watch(
-    inner: K8s.Watch,
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, obj: unknown, watchObj?: unknown) => void,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    if (this.stopped) {
-      const c = new AbortController();
-      c.abort();
-      return c;
-    }
-    const [min, max] = this.options.watchTimeoutSeconds;
-    const timeoutSeconds = Math.round(min + Math.random() * (max - min));
-    let deadline: NodeJS.Timeout | undefined;
-    let expired = false;
-    let controller: AbortController | undefined;
-    const finished = (err: unknown) => {
-      clearTimeout(deadline);
-      if (controller) this.watches.delete(controller);
-      // Our own deadline ends a watch as the server's timeout would: resume from the last version at once.
-      if (!this.stopped) done(expired ? null : err);
-    };
-    controller = await inner.watch(
-      path,
-      { ...query, allowWatchBookmarks: true, timeoutSeconds },
-      (phase, obj, watchObj) => {
-        if (this.stopped) return;
-        if (phase === 'ERROR') {
-          const status = obj as { code?: number; message?: string };
-          if (status.code === 410) this.logger.info('watch expired (410 Gone): listing again');
-          else this.logger.warn('watch reported an error', { code: status.code, err: status.message });
-        } else this.succeeded();
-        callback(phase, obj, watchObj);
-      },
-      finished,
-    );
-    // stop() may have come while the request was on its way.
-    if (this.stopped) controller.abort();
-    if (!controller.signal.aborted) {
-      this.succeeded();
-      this.watches.add(controller);
-      // The server ends the watch after timeoutSeconds; a connection that died without a word would not.
-      const c = controller;
-      deadline = setTimeout(
-        () => {
-          expired = true;
-          c.abort();
-        },
-        (timeoutSeconds + 30) * 1000,
-      );
-      deadline.unref();
-      c.signal.addEventListener('abort', () => clearTimeout(deadline), { once: true });
-    }
-    return controller;
-  }
-
-  private succeeded(): void {
-    if (this.failures > 0) this.logger.info('watching again', { afterFailures: this.failures });
-    this.failures = 0;
-    this.backoffMs = this.options.minBackoffMs;
-  }
-
-  private failed(err: unknown): void {
-    if (this.stopped || this.restartTimer) return;
-    this.failures++;
-    const delay = this.backoffMs * (0.8 + Math.random() * 0.4);
-    this.backoffMs = Math.min(this.options.maxBackoffMs, this.backoffMs * 2);
-    const { status, reason } = describeError(err);
-    const fields = { err: reason, status, retryInMs: Math.round(delay), failures: this.failures };
-    const hint =
-      status === 401
-        ? ': the credentials were refused'
-        : status === 403
-          ? `: forbidden, the service account needs list and watch on ${this.target.path.split('/').pop()} (ClusterRole)`
-          : '';
-    if (this.failures === 1 || status === 401 || status === 403)
-      this.logger.warn(`list/watch failed${hint}; retrying`, fields);
-    else this.logger.debug('list/watch failed again; retrying', fields);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (!this.stopped) this.start();
-    }, delay);
-    this.restartTimer.unref();
-  }
-}
-
-function describeError(err: unknown): { status: number | undefined; reason: string } {
-  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown; message?: unknown } | undefined;
-  const status =
-    typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
-  let reason = typeof e?.message === 'string' ? e.message.split('\n')[0]! : String(err);
-  if (typeof e?.body === 'string') {
-    try {
-      const body = JSON.parse(e.body) as { message?: string };
-      if (body.message) reason = body.message;
-    } catch {
-      // not a Status object: keep the message
-    }
-  }
-  return { status, reason };
 }

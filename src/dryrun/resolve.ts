@@ -7,7 +7,7 @@ import type { RelabelAction } from '../relabel/relabel.js';
 import { type RelabelTrace, traceRelabel } from '../relabel/trace.js';
 import { matchingFiles } from '../targets/listing.js';
 import { resolveTarget } from '../targets/resolve.js';
-import { type LabelSet, ReservedLabels, type TargetGroup } from '../types.js';
+import { type LabelSet, ReservedLabels, type TargetDropReason, type TargetGroup } from '../types.js';
 import { writtenRule } from './written.js';
 
 /** Which pod and container a target stands for (null for targets not from Kubernetes). */
@@ -29,8 +29,6 @@ export interface KeptTarget extends TargetIdentity {
   files: string[];
 }
 
-export type DropReason = 'relabeling' | 'wrong_host' | 'no_path';
-
 export interface DroppingRule {
   index: number;
   action: RelabelAction;
@@ -41,7 +39,7 @@ export interface DroppingRule {
 export interface DroppedTarget extends TargetIdentity {
   job: string;
   discoveredLabels: LabelSet;
-  reason: DropReason;
+  reason: TargetDropReason;
   /** Set when a relabel rule dropped the target. */
   rule: DroppingRule | null;
   /** The dropping rule's `source_labels` (empty for other reasons). */

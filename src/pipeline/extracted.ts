@@ -2,7 +2,7 @@
 // exactly as Promtail's getString does: a JSON number 125 becomes "125", 1e21 becomes
 // "1000000000000000000000", true becomes "true"; nil, objects and arrays have no string form.
 
-import { formatFloatPlain } from './gotemplate/strconv.js';
+import { formatFloatPlain } from '../go/template/strconv.js';
 
 /**
  * The string form of an extracted value, or undefined when Promtail cannot convert it (null,

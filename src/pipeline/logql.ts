@@ -3,7 +3,7 @@
 // `!~ "re"`). Parser pipelines (`| json`, label filters) are not part of it, as in Promtail.
 // Errors read as Promtail's: `parse error at line 1, col 6: literal not terminated`.
 
-import { Regex, RegexSyntaxError } from '../relabel/regex.js';
+import { Regex, RegexSyntaxError } from '../regex/regex.js';
 import type { LabelSet } from '../types.js';
 
 export type MatchType = '=' | '!=' | '=~' | '!~';

@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { ConfigNode } from '../config/reader.js';
+import { isValidLabelName } from '../labels.js';
+import { Regex, RegexSyntaxError } from '../regex/regex.js';
+
 import type { LabelSet } from '../types.js';
-import { Regex, RegexSyntaxError } from './regex.js';
 
 export type RelabelAction =
   | 'replace'
@@ -53,16 +55,14 @@ const ruleKeys = ['source_labels', 'separator', 'regex', 'modulus', 'target_labe
 const defaultSeparator = ';';
 const defaultRegexSource = '(.*)';
 const defaultReplacement = '$1';
-const defaultRegex = Regex.compileAnchored(defaultRegexSource);
+let defaultRegexCompiled: Regex | undefined;
+/** Compiled on first use, after cli.ts has set the V8 regexp flags. */
+const defaultRegex = (): Regex => (defaultRegexCompiled ??= Regex.compileAnchored(defaultRegexSource));
 
-/** Prometheus's legacy label name rule (what Promtail and Loki accept). */
-const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** A target label or labelmap replacement made of name characters and `$1`/`${name}` references. */
-const relabelTarget = Regex.compile('^(?:(?:[a-zA-Z_]|\\$(?:\\{\\w+\\}|\\w+))+\\w*)+$');
-
-export function isValidLabelName(name: string): boolean {
-  return labelNamePattern.test(name);
-}
+let relabelTargetCompiled: Regex | undefined;
+const relabelTarget = (): Regex =>
+  (relabelTargetCompiled ??= Regex.compile('^(?:(?:[a-zA-Z_]|\\$(?:\\{\\w+\\}|\\w+))+\\w*)+$'));
 
 /** Parses and validates a `relabel_configs` list as Prometheus does; throws ConfigError. */
 export function parseRelabelRules(list: ConfigNode): RelabelRule[] {
@@ -88,7 +88,7 @@ function parseRule(node: ConfigNode): RelabelRule {
   const separator = node.get('separator').string(defaultSeparator);
 
   const regexNode = node.get('regex');
-  let regex = defaultRegex;
+  let regex = defaultRegex();
   if (!regexNode.missing) {
     const source = regexNode.string();
     try {
@@ -125,7 +125,7 @@ function parseRule(node: ConfigNode): RelabelRule {
   const invalidTarget = () =>
     targetNode.fail(`${JSON.stringify(targetLabel)} is invalid 'target_label' for ${action} action`);
   if (action === 'replace') {
-    const ok = targetLabel.includes('$') ? relabelTarget.test(targetLabel) : isValidLabelName(targetLabel);
+    const ok = targetLabel.includes('$') ? relabelTarget().test(targetLabel) : isValidLabelName(targetLabel);
     if (!ok) invalidTarget();
   }
   const targetOnly: RelabelAction[] = ['lowercase', 'uppercase', 'keepequal', 'dropequal'];
@@ -134,7 +134,7 @@ function parseRule(node: ConfigNode): RelabelRule {
     if (replacement !== defaultReplacement)
       replacementNode.fail(`'replacement' can not be set for ${action} action`);
   }
-  if (action === 'labelmap' && !relabelTarget.test(replacement))
+  if (action === 'labelmap' && !relabelTarget().test(replacement))
     replacementNode.fail(`${JSON.stringify(replacement)} is invalid 'replacement' for ${action} action`);
   if (action === 'hashmod' && !isValidLabelName(targetLabel)) invalidTarget();
   if (action === 'keepequal' || action === 'dropequal') {

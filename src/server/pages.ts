@@ -1,24 +1,6 @@
 // HTML pages of the agent's server: plain server-rendered HTML, readable on a phone.
 
-import type { LabelSet } from '../types.js';
-
-export interface FileStatus {
-  path: string;
-  /** Bytes read so far. */
-  readOffset: number;
-  /** Offset saved in positions (delivered or dropped on purpose). */
-  position: number;
-}
-
-export interface TargetStatus {
-  job: string;
-  labels: LabelSet;
-  discoveredLabels: LabelSet;
-  pathGlob: string;
-  files: FileStatus[];
-  /** Set while the target is gone from discovery but its files are read to their end. */
-  draining?: boolean;
-}
+import type { LabelSet, TargetStatus } from '../types.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { renderTargetsPage, type TargetStatus } from './pages.js';
+import type { TargetStatus } from '../types.js';
+import { renderTargetsPage } from './pages.js';
 
 export interface ServerDeps {
   metrics: Metrics;

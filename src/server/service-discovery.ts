@@ -7,8 +7,7 @@ import type { ScrapeConfig } from '../config/types.js';
 import { writtenRule } from '../dryrun/written.js';
 import { relabel } from '../relabel/relabel.js';
 import { findDroppingRule } from '../relabel/trace.js';
-import type { DroppedTarget, FileTarget } from '../targets/resolve.js';
-import type { LabelSet } from '../types.js';
+import type { DroppedTarget, FileTarget, LabelSet } from '../types.js';
 import { escapeHtml, labelList, page } from './pages.js';
 
 export interface ServiceDiscoveryJob {

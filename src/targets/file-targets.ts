@@ -17,7 +17,6 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { InFlightBudget } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
-import type { FileStatus, TargetStatus } from '../server/pages.js';
 import {
   createFileReader,
   describeKind,
@@ -25,9 +24,9 @@ import {
   NotRegularFileError,
   type NotTailedReason,
 } from '../tail/index.js';
+import type { FileStatus, FileTarget, TargetStatus } from '../types.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
 import { DirectoryLister, globBase, globOptions, listFiles } from './listing.js';
-import type { FileTarget } from './resolve.js';
 
 export interface FileTargetManagerOptions {
   positions: PositionSink;

@@ -1,32 +1,11 @@
 // From discovered target groups to file targets: merge group labels, relabel, apply Promtail's
 // rules for `__host__` and `__path__`, drop every other `__` label, deduplicate.
 
-import { formatLabels } from '../client/encode.js';
 import type { ScrapeConfig } from '../config/types.js';
+import { formatLabels } from '../labels.js';
 import { relabel } from '../relabel/relabel.js';
-import type { LabelSet, TargetGroup } from '../types.js';
+import type { DroppedTarget, FileTarget, LabelSet, TargetGroup } from '../types.js';
 import { ReservedLabels } from '../types.js';
-
-/** A target that will be tailed: its public labels and the files it names. */
-export interface FileTarget {
-  job: string;
-  /** Identity: path glob, exclusion and labels (Promtail's key), so duplicates collapse. */
-  key: string;
-  /** Labels before relabeling (group labels merged in), for the status pages and dry-run tools. */
-  discoveredLabels: LabelSet;
-  /** Labels after relabeling, without `__` labels: the stream labels of its entries. */
-  labels: LabelSet;
-  pathGlob: string;
-  pathExclude?: string;
-}
-
-export type DropReason = 'relabeling' | 'wrong_host' | 'no_path';
-
-export interface DroppedTarget {
-  job: string;
-  discoveredLabels: LabelSet;
-  reason: DropReason;
-}
 
 export interface ResolvedTargets {
   active: FileTarget[];

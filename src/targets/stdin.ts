@@ -5,13 +5,13 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { EntryConsumer } from '../agent.js';
 import { ConfigNode } from '../config/reader.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Inspector } from '../pipeline/inspect.js';
 import { createStageContext, Pipeline } from '../pipeline/pipeline.js';
+import type { EntryConsumer } from '../types.js';
 import { type LabelSet, nowNanos } from '../types.js';
 
 export interface StdinOptions {

@@ -7,11 +7,10 @@ import {
   compressJs,
   encodePushRequest,
   encodePushRequestWriter,
-  formatLabels,
-  goQuote,
   type PushStream,
   snappyImplementation,
 } from '../../src/client/encode.js';
+import { formatLabels, goQuote } from '../../src/labels.js';
 import type { Entry } from '../../src/types.js';
 import {
   decodePushRequest,

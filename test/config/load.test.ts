@@ -4,14 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaults } from '../../src/config/defaults.js';
-import {
-  applyFlagOverrides,
-  FlagError,
-  ignoredServerKeys,
-  loadConfig,
-  parseConfig,
-  parseExternalLabelsFlag,
-} from '../../src/config/load.js';
+import { applyFlagOverrides, FlagError, parseExternalLabelsFlag } from '../../src/config/flags.js';
+import { ignoredServerKeys, loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError, ConfigNode } from '../../src/config/reader.js';
 import type { Config } from '../../src/config/types.js';
 import { parseRelabelRules } from '../../src/relabel/relabel.js';
@@ -433,15 +427,15 @@ describe('loadConfig: Promtail compatibility', () => {
     );
   });
 
-  it('accepts and ignores options, tracing, a disabled WAL and the client keys that change nothing', () => {
+  it('accepts and ignores options, tracing and the client keys that change nothing; reads the wal block', () => {
     const c = parse(
       `options:\n  stream_lag_labels: filename\ntracing:\n  enabled: false\nwal:\n  enabled: false\n  dir: /tmp/wal\nclients:\n  - url: ${url}\n    follow_redirects: false\n    enable_http2: true\n`,
     );
     assert.equal(c.clients.length, 1);
-    assert.throws(
-      () => parse(`wal:\n  enabled: true\n${minimal}`),
-      /test.yaml:2: wal.enabled: is not supported/,
-    );
+    assert.deepEqual(c.wal, { enabled: false, dir: '/tmp/wal', maxSize: 1024 ** 3, fullPolicy: 'block' });
+    // The disk buffer (test/wal/config.test.ts has its keys and errors).
+    assert.equal(parse(`wal:\n  enabled: true\n  dir: /tmp/wal\n${minimal}`).wal?.enabled, true);
+    assert.throws(() => parse(`wal:\n  enabled: true\n${minimal}`), /test.yaml:2: wal.enabled: needs `dir`/);
   });
 
   it('reads limit_config, the old name of limits_config', () => {

@@ -6,7 +6,7 @@ import { ConfigError, ConfigNode } from '../../src/config/reader.js';
 import { createLogger, type LogFields, silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createStageContext, Pipeline } from '../../src/pipeline/pipeline.js';
-import { parseRfc3339Nano } from '../../src/pipeline/stages/cri.js';
+import { parseRfc3339Nano } from '../../src/pipeline/stages/util.js';
 import type { Delivery, Entry, LabelSet } from '../../src/types.js';
 
 const metrics = createMetrics(new Registry());

@@ -216,27 +216,29 @@ describe('metrics stage: series', () => {
     assert.deepEqual(await samples(h.registry, 'my_n'), ['my_n{job="a"} 2', 'my_n{job="b"} 1', 'my_n 1']);
   });
 
-  it('removes series idle for max_idle_duration', async () => {
+  it('removes series idle for max_idle_duration', async (t) => {
+    // Time is the subject: Date runs on node:test's mock timers.
+    t.mock.timers.enable({ apis: ['Date'], now: 0 });
     const h = harness();
     const stage = h.build(
       'metrics:\n  idle:\n    type: gauge\n    max_idle_duration: 1s\n    config:\n      action: set\n',
     );
     const out = new Recorder();
-    const start = performance.now();
+    const start = Date.now();
     stage.process(entry('x', { labels: { job: 'old' }, extracted: { idle: 1 } }), out);
     assert.deepEqual(await samples(h.registry, 'promtail_custom_idle'), [
       'promtail_custom_idle{job="old"} 1',
     ]);
     let fresh = 0;
     const deadline = start + 5000;
-    // Keep one series fresh while the other goes idle.
-    while (performance.now() < deadline) {
+    // Keep one series fresh while the other goes idle, 20 ms at a time.
+    while (Date.now() < deadline) {
       stage.process(entry('y', { labels: { job: 'fresh' }, extracted: { idle: ++fresh } }), out);
       const got = await samples(h.registry, 'promtail_custom_idle');
       if (!got.some((l) => l.includes('old'))) break;
-      await new Promise((r) => setTimeout(r, 20));
+      t.mock.timers.tick(20);
     }
-    const elapsed = performance.now() - start;
+    const elapsed = Date.now() - start;
     const got = await samples(h.registry, 'promtail_custom_idle');
     assert.deepEqual(got, [`promtail_custom_idle{job="fresh"} ${fresh}`]);
     assert.ok(elapsed >= 1000 && elapsed < 5000, `removed after ${elapsed} ms`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { Stage } from '../../src/pipeline/stage.js';
 import {
   assertConfigError,
@@ -164,51 +164,65 @@ describe('multiline stage: entries', () => {
 });
 
 describe('multiline stage: max_wait_time', () => {
-  it('passes a block on after max_wait_time without a new line, through the kept out', async () => {
+  // Time is the subject: node:test's mock timers drive setTimeout and Date.
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 }));
+  afterEach(() => mock.timers.reset());
+
+  it('passes a block on after max_wait_time without a new line, through the kept out', () => {
     const s = stage('firstline: "^\\\\["\nmax_wait_time: 100ms');
     const out = new Recorder();
-    const start = performance.now();
+    const start = Date.now();
     s.process(entry('[1]', { labels: a }), out);
     s.process(entry('more', { labels: a }), out);
     s.process(entry('[b]', { labels: b }), out);
     assert.equal(out.emitted.length, 0);
-    await out.waitForEmitted(2, 3000);
+    mock.timers.tick(98);
+    assert.equal(out.emitted.length, 0, 'nothing passed on before max_wait_time');
+    mock.timers.tick(2);
+    assert.equal(out.emitted.length, 2);
     assert.deepEqual(out.lines.sort(), ['[1]\nmore', '[b]']);
-    assert.ok(out.emittedAt[0]! - start >= 98, `emitted after ${out.emittedAt[0]! - start} ms`);
+    assert.ok(Date.now() - start >= 98, `emitted after ${Date.now() - start} ms`);
     s.close!();
   });
 
-  it('counts max_wait_time from the last line of the block', async () => {
+  it('counts max_wait_time from the last line of the block', () => {
     const s = stage('firstline: "^\\\\["\nmax_wait_time: 150ms');
     const out = new Recorder();
     s.process(entry('[1]', { labels: a }), out);
-    await new Promise((r) => setTimeout(r, 90));
-    const lastAt = performance.now();
+    mock.timers.tick(90);
+    const lastAt = Date.now();
     s.process(entry('late', { labels: a }), out);
-    await out.waitForEmitted(1, 3000);
+    mock.timers.tick(147);
+    assert.equal(out.emitted.length, 0, `not passed on ${Date.now() - lastAt} ms after the last line`);
+    mock.timers.tick(3);
+    assert.equal(out.emitted.length, 1);
     assert.equal(out.lines[0], '[1]\nlate');
-    const waited = out.emittedAt[0]! - lastAt;
+    const waited = Date.now() - lastAt;
     assert.ok(waited >= 148, `emitted ${waited} ms after the last line`);
     s.close!();
   });
 
-  it('defaults to 3s', async () => {
+  it('defaults to 3s', () => {
     const s = stage('firstline: "^\\\\["');
     const out = new Recorder();
-    const start = performance.now();
+    const start = Date.now();
     s.process(entry('[1]', { labels: a }), out);
-    await out.waitForEmitted(1, 6000);
-    const waited = out.emittedAt[0]! - start;
+    mock.timers.tick(2990);
+    assert.equal(out.emitted.length, 0);
+    mock.timers.tick(10);
+    assert.equal(out.emitted.length, 1);
+    const waited = Date.now() - start;
     assert.ok(waited >= 2990 && waited < 4500, `emitted after ${waited} ms`);
     s.close!();
   });
 
-  it('close() cancels the timers', async () => {
+  it('close() cancels the timers', () => {
     const s = stage('firstline: "^\\\\["\nmax_wait_time: 20ms');
     const out = new Recorder();
     s.process(entry('[1]', { labels: a }), out);
     s.close!();
-    await assert.rejects(out.waitForEmitted(1, 150), /timed out/);
+    mock.timers.tick(150);
+    assert.equal(out.emitted.length, 0, 'nothing passed on after close()');
   });
 
   it('flush(out) passes every held block on at once', () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { replaceOffsetsForTest } from '../../src/pipeline/stages/replace.js';
 import { assertConfigError, entry, harness, run } from '../support/stage-harness.js';
 
 // Promtail's replace_test.go fixtures; the other rows' results were computed with Go's regexp and
@@ -266,26 +265,6 @@ describe('replace stage', () => {
     assert.ok(log);
     assert.match(String(log.fields.err), /invalid value; expected string/);
   });
-});
-
-describe('replace stage: group offsets from the augmented expression', () => {
-  const rows: [string, string, ([number, number] | undefined)[]][] = [
-    ['(\\d+)-(\\d+)', '5-5', [undefined, [0, 1], [2, 3]]],
-    ['(a).*(a)', 'aaa', [undefined, [0, 1], [2, 3]]],
-    ['x(a*)', 'x', [undefined, [1, 1]]],
-    ['((a)(b))+', 'abab', [undefined, [2, 4], [2, 3], [3, 4]]],
-    ['(?:(a)?b)+', 'abb', [undefined, [0, 1]]],
-    ['a(?i)b(c)', 'aBC', [undefined, [2, 3]]],
-    ['\\Qa.b\\E(c)', 'a.bc', [undefined, [3, 4]]],
-    ['[()|](x)', '(x', [undefined, [1, 2]]],
-    ['(a)|(b)', 'b', [undefined, undefined, [0, 1]]],
-    ['(?P<n>\\d)+', '123', [undefined, [2, 3]]],
-  ];
-  for (const [expression, input, want] of rows) {
-    it(`${expression} on ${JSON.stringify(input)}`, () => {
-      assert.deepEqual(replaceOffsetsForTest(expression, input), want);
-    });
-  }
 });
 
 describe('replace stage: configuration errors name file, line and key', () => {

@@ -299,12 +299,10 @@ describe('template stage', () => {
     const entries = Array.from({ length: 50_000 }, (_, i) =>
       entry('x', { extracted: { level: i % 2 ? 'warn' : 'info' } }),
     );
-    const start = performance.now();
     run(stage, entries);
-    const ms = performance.now() - start;
     assert.equal(entries[1]!.extracted.level, 'WARN');
     assert.equal(entries[2]!.extracted.level, 'info');
-    assert.ok(ms < 5000, `50k renders took ${ms} ms`);
+    // The speed goal (under 5 s) is checked by bench/template.ts (`npm run bench`).
   });
 });
 

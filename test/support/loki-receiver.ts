@@ -11,7 +11,11 @@ import type { TLSSocket } from 'node:tls';
 import zlib from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import snappy from 'snappyjs';
+import { parseLabels } from '../../src/targets/push/labels.js';
 import type { LabelSet } from '../../src/types.js';
+
+// The labels parser is the push source's (Prometheus's ParseMetric, as Loki and Promtail use it).
+export { parseLabels };
 
 export const pushPath = '/loki/api/v1/push';
 
@@ -434,132 +438,6 @@ function longToBigInt(v: unknown, signed: boolean): bigint {
   const l = v as { low: number; high: number };
   const u = (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0);
   return signed ? BigInt.asIntN(64, u) : u;
-}
-
-const nameStart = /[a-zA-Z_]/;
-const nameChar = /[a-zA-Z0-9_]/;
-
-/**
- * Parses a stream selector of equality matchers, `{a="b", c="d"}`, as Loki's ParseLabels
- * accepts it: values are Go string literals ("..." with escapes, or `raw`). Throws on anything
- * else, including duplicate names.
- */
-export function parseLabels(s: string): LabelSet {
-  const fail = (why: string): never => {
-    throw new Error(`error parsing labels ${JSON.stringify(s)}: ${why}`);
-  };
-  const out: LabelSet = {};
-  let i = 0;
-  const ws = () => {
-    while (i < s.length && (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r')) i++;
-  };
-  ws();
-  if (s[i] !== '{') fail('expected "{"');
-  i++;
-  ws();
-  if (s[i] === '}') {
-    i++;
-    ws();
-    if (i !== s.length) fail('unexpected text after "}"');
-    return out;
-  }
-  for (;;) {
-    ws();
-    const start = i;
-    if (!nameStart.test(s[i] ?? '')) fail(`expected a label name at offset ${i}`);
-    while (i < s.length && nameChar.test(s[i]!)) i++;
-    const name = s.slice(start, i);
-    ws();
-    if (s[i] !== '=' || s[i + 1] === '~') fail(`expected "=" after ${name}`);
-    i++;
-    ws();
-    const [value, next] = readGoString(s, i, fail);
-    i = next;
-    if (Object.hasOwn(out, name)) fail(`duplicate label name ${name}`);
-    out[name] = value;
-    ws();
-    if (s[i] === ',') {
-      i++;
-      continue;
-    }
-    if (s[i] === '}') {
-      i++;
-      ws();
-      if (i !== s.length) fail('unexpected text after "}"');
-      return out;
-    }
-    fail(`expected "," or "}" at offset ${i}`);
-  }
-}
-
-const simpleEscapes: Record<string, number> = {
-  a: 7,
-  b: 8,
-  f: 12,
-  n: 10,
-  r: 13,
-  t: 9,
-  v: 11,
-  '\\': 92,
-  '"': 34,
-};
-const hex4 = /^[0-9a-fA-F]{4}$/;
-const hex8 = /^[0-9a-fA-F]{8}$/;
-
-function readGoString(s: string, i: number, fail: (why: string) => never): [string, number] {
-  const quote = s[i];
-  if (quote === '`') {
-    const end = s.indexOf('`', i + 1);
-    if (end < 0) fail('unterminated raw string');
-    return [s.slice(i + 1, end), end + 1];
-  }
-  if (quote !== '"') fail(`expected a quoted value at offset ${i}`);
-  i++;
-  const bytes: number[] = [];
-  let plain = true;
-  const start = i;
-  for (;;) {
-    if (i >= s.length) fail('unterminated string');
-    const c = s[i]!;
-    if (c === '"') break;
-    if (c === '\n') fail('newline in string');
-    if (c !== '\\') {
-      const cp = s.codePointAt(i)!;
-      const w = cp > 0xffff ? 2 : 1;
-      if (!plain) for (const b of Buffer.from(s.slice(i, i + w), 'utf8')) bytes.push(b);
-      i += w;
-      continue;
-    }
-    if (plain) {
-      plain = false;
-      for (const b of Buffer.from(s.slice(start, i), 'utf8')) bytes.push(b);
-    }
-    const e = s[i + 1];
-    i += 2;
-    if (e !== undefined && simpleEscapes[e] !== undefined) {
-      bytes.push(simpleEscapes[e]!);
-    } else if (e === 'x') {
-      const h = s.slice(i, i + 2);
-      if (!/^[0-9a-fA-F]{2}$/.test(h)) fail(`invalid \\x escape at offset ${i}`);
-      bytes.push(Number.parseInt(h, 16));
-      i += 2;
-    } else if (e === 'u' || e === 'U') {
-      const n = e === 'u' ? 4 : 8;
-      const h = s.slice(i, i + n);
-      if (!(e === 'u' ? hex4 : hex8).test(h)) fail(`invalid \\${e} escape at offset ${i}`);
-      const cp = Number.parseInt(h, 16);
-      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) fail(`invalid code point \\${e}${h}`);
-      for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) bytes.push(b);
-      i += n;
-    } else if (e !== undefined && e >= '0' && e <= '7') {
-      const o = s.slice(i - 1, i + 2);
-      if (!/^[0-7]{3}$/.test(o) || Number.parseInt(o, 8) > 255) fail(`invalid octal escape at offset ${i}`);
-      bytes.push(Number.parseInt(o, 8));
-      i += 2;
-    } else fail(`unknown escape \\${e ?? ''} at offset ${i - 1}`);
-  }
-  const value = plain ? s.slice(start, i) : Buffer.from(bytes).toString('utf8');
-  return [value, i + 1];
 }
 
 /** Prints labels as Loki does (sorted, values JSON-quoted); only for JSON pushes' `labelsString`. */

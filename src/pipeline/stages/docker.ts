@@ -5,7 +5,7 @@
 
 import type { Entry } from '../../types.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
-import { parseRfc3339Nano, StreamLabels } from './cri.js';
+import { parseRfc3339Nano, StreamLabels } from './util.js';
 
 export const dockerStage: StageDefinition = {
   type: 'docker',

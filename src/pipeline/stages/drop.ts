@@ -2,7 +2,7 @@
 // values, regex), as Promtail's drop stage does; several drop stages give an OR.
 
 import { parseByteSize, parseDuration } from '../../config/reader.js';
-import { Regex, RegexSyntaxError } from '../../relabel/regex.js';
+import { Regex, RegexSyntaxError } from '../../regex/regex.js';
 import { type Entry, nowNanos } from '../../types.js';
 import { extractedToString } from '../extracted.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
@@ -45,7 +45,7 @@ export const dropStage: StageDefinition = {
     let olderThanNs: bigint | undefined;
     if (!olderThan.missing) {
       const text = olderThan.string();
-      const ms = parseDuration(text.trim());
+      const ms = parseDuration(text.trim(), undefined, 'go');
       if (ms === undefined)
         return olderThan.fail(
           `drop stage invalid duration, ${text} cannot be converted to a duration: invalid duration`,

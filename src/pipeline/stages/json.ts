@@ -4,9 +4,9 @@
 
 import { compile, type JSONValue, TreeInterpreter, tokenize } from '@jmespath-community/jmespath';
 import type { ConfigNode } from '../../config/reader.js';
+import { goJsonMarshal } from '../../go/template/json.js';
 import type { Entry } from '../../types.js';
 import { extractedToString } from '../extracted.js';
-import { goJsonMarshal } from '../gotemplate/json.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 
 type Ast = ReturnType<typeof compile>;

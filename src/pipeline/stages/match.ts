@@ -5,8 +5,8 @@
 
 import type { Logger } from '../../log.js';
 import type { Entry, LabelSet } from '../../types.js';
+import { type ChainEnd, StageChain } from '../chain.js';
 import { LogQLSyntaxError, type LogSelector, parseLogSelector } from '../logql.js';
-import { type ChainEnd, StageChain } from '../pipeline.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 
 export const matchStage: StageDefinition = {

@@ -10,10 +10,11 @@
 import type { Metric, Registry } from 'prom-client';
 import type { ConfigNode } from '../../config/reader.js';
 import { parseDuration } from '../../config/reader.js';
+import { formatFloat, parseGoFloat } from '../../go/template/strconv.js';
+import { isValidLabelName } from '../../labels.js';
 import type { Logger } from '../../log.js';
 import type { Entry, LabelSet } from '../../types.js';
 import { extractedToString } from '../extracted.js';
-import { formatFloat, parseGoFloat } from '../gotemplate/strconv.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
@@ -22,7 +23,6 @@ type Action = 'inc' | 'add' | 'set' | 'dec' | 'sub';
 /** Prometheus's default buckets, which Promtail's histograms use when none are given. */
 const defaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const metricNamePattern = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** How often the stage logs values it cannot use, at most. */
 const warnInterval = 10_000;
 
@@ -74,7 +74,7 @@ function parseMetric(key: string, node: ConfigNode): MetricDef {
   let maxIdleSec = 300;
   if (!idleNode.missing) {
     const text = idleNode.string().trim();
-    const ms = parseDuration(text);
+    const ms = parseDuration(text, undefined, 'go');
     if (ms === undefined)
       return idleNode.fail(
         `max_idle_duration could not be parsed as a time.Duration: 'time: invalid duration "${text}"'`,
@@ -163,7 +163,7 @@ interface Series {
   counts: Float64Array | undefined;
   sum: number;
   count: number;
-  /** performance.now() of the last update. */
+  /** Date.now() of the last update (the clock node:test's mock timers drive). */
   lastMod: number;
 }
 
@@ -184,7 +184,7 @@ function seriesKey(labels: LabelSet): SeriesKey {
   if (k === undefined) {
     const clean: Record<string, string> = {};
     const names = Object.keys(labels)
-      .filter((n) => labelNamePattern.test(n) && !n.startsWith('__'))
+      .filter((n) => isValidLabelName(n) && !n.startsWith('__'))
       .sort();
     for (const n of names) clean[n] = labels[n]!;
     k = { key: names.map((n) => `${n}\xff${labels[n]}`).join('\xfe'), labels: clean };
@@ -240,7 +240,7 @@ class MetricFamily {
 
   /** Called by prom-client at scrape time; idle series go first. */
   get() {
-    const now = performance.now();
+    const now = Date.now();
     for (const [key, s] of this.series) if (now - s.lastMod >= this.maxIdleMs) this.series.delete(key);
     const values: { value: number; labels: Record<string, string | number>; metricName?: string }[] = [];
     for (const s of this.series.values()) {
@@ -319,8 +319,6 @@ function releaseFamily(registry: Registry, family: MetricFamily): void {
 
 // ---- values ------------------------------------------------------------------------------------
 
-const goDurationPattern = /^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-
 /**
  * A number from an extracted value as Promtail's getFloat: numbers, booleans (1/0), strings Go
  * parses as a float or as a duration (in seconds: "250ms" is 0.25).
@@ -339,8 +337,7 @@ export function extractedToFloat(v: unknown): number | undefined {
       // Go's ParseFloat fails on out-of-range values (1e400); only Inf spelled out is infinite.
       if (f !== undefined && (Number.isFinite(f) || /inf|nan/i.test(v))) return f;
       if (v === '0') return 0;
-      if (!goDurationPattern.test(v)) return undefined;
-      const ms = parseDuration(v);
+      const ms = parseDuration(v, undefined, 'go');
       return ms === undefined ? undefined : ms / 1000;
     }
     default:
@@ -361,7 +358,7 @@ class MetricsStage implements Stage {
   ) {}
 
   process(entry: Entry, out: StageOutput): void {
-    const now = performance.now();
+    const now = Date.now();
     const extracted = entry.extracted;
     for (let i = 0; i < this.defs.length; i++) {
       const d = this.defs[i]!;

@@ -3,7 +3,7 @@
 // first line arrives, when it holds `max_lines` lines, or `max_wait_time` after its last line.
 
 import { parseDuration } from '../../config/reader.js';
-import { Regex, RegexSyntaxError } from '../../relabel/regex.js';
+import { Regex, RegexSyntaxError } from '../../regex/regex.js';
 import type { Entry, LabelSet } from '../../types.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 
@@ -28,7 +28,7 @@ export const multilineStage: StageDefinition = {
     let maxWaitMs = 3000;
     if (!waitNode.missing) {
       const text = waitNode.string().trim();
-      const ms = parseDuration(text);
+      const ms = parseDuration(text, undefined, 'go');
       if (ms === undefined)
         return waitNode.fail(
           `multiline stage \`max_wait_time\` parse error: time: invalid duration "${text}"`,
@@ -45,7 +45,7 @@ interface Block {
   readonly first: Entry;
   line: string;
   count: number;
-  /** performance.now() when the last line was added. */
+  /** Date.now() when the last line was added (the clock node:test's mock timers drive). */
   lastAt: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -95,7 +95,7 @@ class MultilineStage implements Stage {
       this.pass(block, out);
       block = undefined;
     }
-    const now = performance.now();
+    const now = Date.now();
     if (block) {
       block.line += `\n${entry.line}`;
       block.count++;
@@ -127,10 +127,10 @@ class MultilineStage implements Stage {
     block.timer = setTimeout(() => {
       block.timer = undefined;
       if (this.blocks.get(block.key) !== block) return;
-      const idle = performance.now() - block.lastAt;
-      // Node may fire a timer up to 1 ms early.
+      const idle = Date.now() - block.lastAt;
+      // Node may fire a timer up to 1 ms early; a wall clock set back never waits longer than max_wait_time.
       if (idle >= this.maxWaitMs - 1) this.pass(block, this.out!);
-      else this.arm(block, this.maxWaitMs - idle);
+      else this.arm(block, Math.min(this.maxWaitMs, this.maxWaitMs - idle));
     }, delay);
     block.timer.unref();
   }

@@ -2,39 +2,10 @@
 // one extracted value per named group, as Promtail does: the leftmost match, a group that took no
 // part gives "", unnamed groups are ignored, no match changes nothing.
 
-import type { ConfigNode } from '../../config/reader.js';
-import { Regex, RegexSyntaxError } from '../../relabel/regex.js';
+import type { Regex } from '../../regex/regex.js';
 import type { Entry } from '../../types.js';
-import { extractedToString } from '../extracted.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
-
-/** Compiles a stage's `expression` option with Promtail's messages; shared with the replace stage. */
-export function compileStageRegex(options: ConfigNode): Regex {
-  const node = options.get('expression');
-  const expression = node.missing ? '' : node.string();
-  if (expression === '') (options.missing ? options : node).fail('expression is required');
-  try {
-    return Regex.compile(expression);
-  } catch (e) {
-    if (e instanceof RegexSyntaxError) return node.fail(`could not compile regular expression: ${e.message}`);
-    throw e;
-  }
-}
-
-/** Reads the stage's `source` option: absent means the line, "" is Promtail's "empty source". */
-export function stageSource(options: ConfigNode, emptyMessage: string): string | undefined {
-  const node = options.get('source');
-  const source = node.optionalString();
-  if (source === '') node.fail(emptyMessage);
-  return source;
-}
-
-/** The input of a stage with a `source`: the line, the source's string form, or undefined to skip. */
-export function stageInput(entry: Entry, source: string | undefined): string | undefined {
-  if (source === undefined) return entry.line;
-  const extracted = entry.extracted;
-  return Object.hasOwn(extracted, source) ? extractedToString(extracted[source]) : undefined;
-}
+import { compileStageRegex, stageInput, stageSource } from './util.js';
 
 class RegexStage implements Stage {
   readonly type = 'regex';

@@ -1,9 +1,9 @@
 // The `static_labels` stage: adds fixed labels to every entry, as Promtail's static_labels
 // stage. A label with an empty value is not set (Promtail skips it).
 
+import { isValidLabelName, isValidLabelValue } from '../../labels.js';
 import type { LabelSet } from '../../types.js';
 import type { StageDefinition } from '../stage.js';
-import { isValidLabelName, isValidLabelValue } from './labels.js';
 
 export const staticLabelsStage: StageDefinition = {
   type: 'static_labels',

@@ -5,7 +5,7 @@
 
 import type { LabelSet } from '../../types.js';
 import type { StageDefinition } from '../stage.js';
-import { extractedLabelValue, readLabelMapping } from './labels.js';
+import { extractedLabelValue, readLabelMapping } from './util.js';
 
 export const structuredMetadataStage: StageDefinition = {
   type: 'structured_metadata',

@@ -3,10 +3,10 @@
 // form by name, `.Value` (the source's current value) and `.Entry` (the line); an empty result
 // removes the source key; a template that fails to execute leaves the entry as it was.
 
+import { type GoMap, GoTemplate, TemplateExecError, TemplateParseError } from '../../go/template/index.js';
 import type { Logger } from '../../log.js';
 import type { Entry } from '../../types.js';
 import { extractedToString } from '../extracted.js';
-import { type GoMap, GoTemplate, TemplateExecError, TemplateParseError } from '../gotemplate/index.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 
 class TemplateStage implements Stage {

@@ -5,8 +5,6 @@
 // timestamp of its stream plus 1 ns, and `skip` keeps the timestamp it has.
 
 import type { ConfigNode } from '../../config/reader.js';
-import type { LabelSet } from '../../types.js';
-import { extractedToString } from '../extracted.js';
 import {
   addDate,
   compileLayout,
@@ -18,7 +16,9 @@ import {
   TimeParseError,
   wallClock,
   type Zone,
-} from '../gotime/index.js';
+} from '../../go/time/index.js';
+import type { LabelSet } from '../../types.js';
+import { extractedToString } from '../extracted.js';
 import type { StageDefinition } from '../stage.js';
 
 /** The named formats Promtail knows (time.Parse, without the location). */

@@ -6,9 +6,9 @@ import {
   type GoValue,
   TemplateExecError,
   TemplateParseError,
-} from '../../src/pipeline/gotemplate/index.js';
-import { formatFloat, quote } from '../../src/pipeline/gotemplate/strconv.js';
-import { sprintf } from '../../src/pipeline/gotemplate/value.js';
+} from '../../src/go/template/index.js';
+import { formatFloat, quote } from '../../src/go/template/strconv.js';
+import { sprintf } from '../../src/go/template/value.js';
 
 process.env.LOGFERRY_TEMPLATE_TEST = 'yes';
 
@@ -486,18 +486,16 @@ describe('go template: runaway templates fail as template errors', () => {
   });
 });
 
-describe('go template: a parsed template is reusable and fast', () => {
+describe('go template: a parsed template is reusable', () => {
   it('renders 100k times with different data', () => {
     const t = GoTemplate.parse(
       'pipeline_template',
       '{{ if eq .level "warn" }}{{ .Value | ToUpper }}{{ else }}{{ .Value }}{{ end }}',
     );
-    const start = performance.now();
     let out = '';
     for (let i = 0; i < 100_000; i++) out = t.execute({ level: i % 2 ? 'warn' : 'info', Value: `v${i}` });
-    const ms = performance.now() - start;
     assert.equal(out, 'V99999');
-    assert.ok(ms < 5000, `100k renders took ${ms} ms`);
+    // The speed goal (under 5 s) is checked by bench/template.ts (`npm run bench`).
   });
 });
 

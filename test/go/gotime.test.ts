@@ -15,7 +15,7 @@ import {
   TimeParseError,
   UTC,
   wallClock,
-} from '../../src/pipeline/gotime/index.js';
+} from '../../src/go/time/index.js';
 
 const L = namedLayouts as Record<string, string>;
 const pacific = loadLocation('America/Los_Angeles');

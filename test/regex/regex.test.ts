@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Regex, type RegexMatch, RegexSyntaxError } from '../../src/relabel/regex.js';
+import { Regex, type RegexMatch, RegexSyntaxError } from '../../src/regex/regex.js';
 
 const inputs = [
   '',
@@ -581,6 +581,35 @@ describe('RegexSyntaxError as Go reports it', () => {
         () => Regex.compile(p),
         (e: unknown) => e instanceof RegexSyntaxError && e.message === msg,
       );
+    });
+  }
+});
+
+/** The first match's group spans from execAllIndex; the whole match (index 0) left out. */
+function firstMatchSpans(expression: string, input: string): (readonly [number, number] | undefined)[] {
+  const m = Regex.compile(expression).execAllIndex(input)[0];
+  if (m === undefined) return [];
+  const spans: (readonly [number, number] | undefined)[] = [undefined];
+  for (let i = 2; i < m.length; i += 2) spans.push(m[i]! < 0 ? undefined : [m[i]!, m[i + 1]!]);
+  return spans;
+}
+
+describe('Go-style submatch offsets (execAllIndex), as the replace stage uses them', () => {
+  const rows: [string, string, ([number, number] | undefined)[]][] = [
+    ['(\\d+)-(\\d+)', '5-5', [undefined, [0, 1], [2, 3]]],
+    ['(a).*(a)', 'aaa', [undefined, [0, 1], [2, 3]]],
+    ['x(a*)', 'x', [undefined, [1, 1]]],
+    ['((a)(b))+', 'abab', [undefined, [2, 4], [2, 3], [3, 4]]],
+    ['(?:(a)?b)+', 'abb', [undefined, [0, 1]]],
+    ['a(?i)b(c)', 'aBC', [undefined, [2, 3]]],
+    ['\\Qa.b\\E(c)', 'a.bc', [undefined, [3, 4]]],
+    ['[()|](x)', '(x', [undefined, [1, 2]]],
+    ['(a)|(b)', 'b', [undefined, undefined, [0, 1]]],
+    ['(?P<n>\\d)+', '123', [undefined, [2, 3]]],
+  ];
+  for (const [expression, input, want] of rows) {
+    it(`${expression} on ${JSON.stringify(input)}`, () => {
+      assert.deepEqual(firstMatchSpans(expression, input), want);
     });
   }
 });
