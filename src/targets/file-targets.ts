@@ -173,16 +173,18 @@ export class FileTargetManager {
    * Called for a path that exists (found by a scan or a watch event). A watch event is passed on
    * to its tailer as a hint; a rescan only starts what is new (tailers poll on their own).
    */
-  private fileSeen(path: string, hint = true): void {
+  private fileSeen(path: string, hint = true): Promise<unknown> | undefined {
+    let admitted: Promise<void>[] | undefined;
     for (const rt of this.running.values()) {
       const tailer = rt.tailers.get(path);
       if (tailer) {
         if (hint) tailer.notify();
       } else if (this.wants(rt, path) && !rt.admitting.has(path)) {
         rt.admitting.add(path);
-        void this.admit(rt, path).finally(() => rt.admitting.delete(path));
+        (admitted ??= []).push(this.admit(rt, path).finally(() => rt.admitting.delete(path)));
       }
     }
+    return admitted && Promise.all(admitted);
   }
 
   /** Starts a tailer for `path` if it is a regular file not tailed under another path already. */
@@ -210,7 +212,7 @@ export class FileTargetManager {
     }
     this.refused.delete(path);
     rt.identities.set(id, path);
-    this.startTailer(rt, path, id);
+    await this.startTailer(rt, path, id);
   }
 
   /** Reports a path that will not be tailed: once per path and reason. */
@@ -229,7 +231,8 @@ export class FileTargetManager {
     for (const rt of this.running.values()) rt.tailers.get(path)?.notify();
   }
 
-  private startTailer(rt: RunningTarget, path: string, id: string): void {
+  /** Resolves once the tailer holds its file open (or could not open it). */
+  private startTailer(rt: RunningTarget, path: string, id: string): Promise<void> {
     const labels: LabelSet = { ...rt.target.labels, [ReservedLabels.filename]: path };
     const tailer = createFileReader({
       path,
@@ -253,7 +256,7 @@ export class FileTargetManager {
       else if (end.reason === 'error')
         this.options.logger.warn('stopped tailing file', { path, err: end.error });
     });
-    tailer.start().catch(() => {
+    return tailer.start().catch(() => {
       // The error is reported through `done`; a file that vanished before it was opened is normal.
     });
   }
@@ -275,9 +278,17 @@ export class FileTargetManager {
     }
   }
 
+  /**
+   * A new target's first look: resolves once every file it matches now is held open, so the agent
+   * reports itself started only when a rotation right after can no longer hide a file from it.
+   */
   private async scan(rt: RunningTarget): Promise<void> {
-    for (const path of await listFiles(rt.base, rt.depth))
-      if (this.wants(rt, path)) this.fileSeen(path, false);
+    const opened: Promise<unknown>[] = [];
+    for (const path of await listFiles(rt.base, rt.depth)) {
+      const p = this.wants(rt, path) ? this.fileSeen(path, false) : undefined;
+      if (p !== undefined) opened.push(p);
+    }
+    await Promise.all(opened);
   }
 
   /** A directory appeared (a new pod or container): offer the files below it. */
