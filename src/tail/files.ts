@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Logger } from '../log.js';
 
 /** Promtail's `reason` label values of promtail_targets_failed_total for paths that are not tailed. */
 export type NotTailedReason = 'not_regular_file' | 'symlink_loop' | 'unreadable';
@@ -58,40 +57,6 @@ export function pathIs(path: string, ino: bigint, dev: bigint): boolean {
     return false;
   }
   return st !== undefined && st.ino === Number(ino) && st.dev === Number(dev);
-}
-
-/** Said once per process: the inotify limit or the file system does not allow a watch. */
-let watchFailureReported = false;
-
-/**
- * An inotify watch on the file at `path` (closed by itself on error), or why there is none:
- * 'missing' (watched again when a file appears) or 'failed' (out of inotify watches, or a file
- * system without notifications: polling alone still works; said once per process).
- */
-export function watchFile(
-  path: string,
-  logger: Logger,
-  onEvent: (event: string) => void,
-): fs.FSWatcher | 'missing' | 'failed' {
-  try {
-    const w = fs.watch(path, { persistent: false }, onEvent);
-    w.on('error', () => w.close());
-    return w;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'missing';
-    if (!watchFailureReported) {
-      watchFailureReported = true;
-      logger.warn(
-        'cannot watch files for changes: polling them at file_watch_config frequencies instead (said once)',
-        {
-          error: err,
-          code,
-        },
-      );
-    }
-    return 'failed';
-  }
 }
 
 export interface OpenedFile {

@@ -28,9 +28,9 @@ import {
   pathIs,
   startsAsBefore,
   unreadBytes,
-  watchFile,
 } from './files.js';
 import { LineSplitter } from './lines.js';
+import { type Watch, watchPath } from './watches.js';
 
 export interface TailerOptions {
   /** The file's path, as the target names it (the `filename` label, the positions key). */
@@ -113,7 +113,8 @@ export class Tailer implements Tickable {
   /** Set by the drain timer itself: timers may fire a little before Date.now() reaches the deadline. */
   private drainExpired = false;
   private drainTimer: NodeJS.Timeout | undefined;
-  private watcher: fs.FSWatcher | undefined;
+  /** This file's share of its directory's inotify watch (watches.ts). */
+  private watcher: Watch | undefined;
   private watchFailed = false;
   private checking: Promise<PathState> | undefined;
   /** Resolves a wait for file changes (watch event, poll, notify, stop). */
@@ -652,16 +653,18 @@ export class Tailer implements Tickable {
     this.logger.debug('new file at the path, holding it until the current one is read', {
       queued: this.next.length,
     });
-    this.watch();
+    if (this.watcher === undefined) this.watch();
     this.changed();
     return 'newer';
   }
 
-  /** Watches the newest file at the path for writes and renames; the safety-net poll covers what it misses. */
+  /**
+   * Listens to the events of the path in its directory's watch: writes to whichever file the path
+   * names now, and renames, creations and deletions of it; the safety-net poll covers what it misses.
+   */
   private watch(): void {
     if (this.watchFailed || this.ended) return;
-    this.watcher?.close();
-    const w = watchFile(this.path, this.logger, (event) => {
+    const w = watchPath(this.path, this.logger, (event) => {
       if (event === 'rename') void this.checkPath().catch(() => {});
       this.changed();
     });

@@ -1,6 +1,7 @@
 // The file target manager: expands each target's `__path__` glob (minus `__path_exclude__`),
-// watches the directories for files that appear and disappear (chokidar, plus a full rescan every
-// `target_config.sync_period`), and runs one tailer per file. A target that goes away does not
+// watches the directories for files that appear and disappear (one inotify watch per directory,
+// shared with the tailers of its files, plus a rescan every `target_config.sync_period`), and runs
+// one tailer per file. A target that goes away does not
 // stop its tailers at once: each reads its file to the end first (up to a grace period), so the
 // last lines of a short-lived pod are shipped.
 //
@@ -10,7 +11,7 @@
 // under `**`) is tailed once: files are told apart by device and inode.
 
 import { stat } from 'node:fs/promises';
-import { type FSWatcher, watch } from 'chokidar';
+import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { DecompressionConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -24,9 +25,10 @@ import {
   NotRegularFileError,
   type NotTailedReason,
 } from '../tail/index.js';
+import { forgetDirectory, type Watch, watchDirectory } from '../tail/watches.js';
 import type { FileStatus, FileTarget, TargetStatus } from '../types.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
-import { DirectoryLister, globBase, globOptions, listFiles } from './listing.js';
+import { DirectoryLister, type DirectoryVisitor, globBase, globOptions, listFiles } from './listing.js';
 
 export interface FileTargetManagerOptions {
   positions: PositionSink;
@@ -67,7 +69,9 @@ interface RunningTarget {
 
 export class FileTargetManager {
   private readonly running = new Map<string, RunningTarget>();
-  private readonly watchers = new Map<string, FSWatcher>();
+  /** The directories watched for new entries, with how deep below each the globs go. */
+  private readonly watchers = new Map<string, { watch: Watch; depth: number }>();
+  private readonly visitDirectory: DirectoryVisitor = (dir, depth) => this.watchDir(dir, depth);
   private syncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Paths refused (not regular files) and why, so each is reported once; pruned by rescans. */
@@ -98,7 +102,6 @@ export class FileTargetManager {
       }
       const rt = this.prepare(target);
       this.running.set(id, rt);
-      this.watchBase(rt.base, rt.depth);
       started.push(this.scan(rt));
     }
     await Promise.all(started);
@@ -129,7 +132,7 @@ export class FileTargetManager {
     clearInterval(this.syncTimer);
     const ends = [...this.running.values()].flatMap((rt) => [...rt.tailers.values()].map((t) => t.stop()));
     await Promise.all(ends);
-    await Promise.all([...this.watchers.values()].map((w) => w.close()));
+    for (const w of this.watchers.values()) w.watch.close();
     this.watchers.clear();
     this.running.clear();
     this.options.metrics.targetsActive.set(0);
@@ -170,18 +173,17 @@ export class FileTargetManager {
   }
 
   /**
-   * Called for a path that exists (found by a scan or a watch event). A watch event is passed on
-   * to its tailer as a hint; a rescan only starts what is new (tailers poll on their own).
+   * Called for a path that exists (found by a listing or a directory event): a file no target
+   * tails yet is admitted. Tailers hear their own files' events through the shared directory
+   * watch. Resolves once the admitted tailers hold their files open.
    */
-  private fileSeen(path: string, hint = true): Promise<unknown> | undefined {
+  private fileSeen(path: string): Promise<unknown> | undefined {
     let admitted: Promise<void>[] | undefined;
     for (const rt of this.running.values()) {
-      const tailer = rt.tailers.get(path);
-      if (tailer) {
-        if (hint) tailer.notify();
-      } else if (this.wants(rt, path) && !rt.admitting.has(path)) {
+      if (!rt.tailers.has(path) && this.wants(rt, path) && !rt.admitting.has(path)) {
         rt.admitting.add(path);
-        (admitted ??= []).push(this.admit(rt, path).finally(() => rt.admitting.delete(path)));
+        if (admitted === undefined) admitted = [];
+        admitted.push(this.admit(rt, path).finally(() => rt.admitting.delete(path)));
       }
     }
     return admitted && Promise.all(admitted);
@@ -227,10 +229,6 @@ export class FileTargetManager {
     });
   }
 
-  private fileChanged(path: string): void {
-    for (const rt of this.running.values()) rt.tailers.get(path)?.notify();
-  }
-
   /** Resolves once the tailer holds its file open (or could not open it). */
   private startTailer(rt: RunningTarget, path: string, id: string): Promise<void> {
     const labels: LabelSet = { ...rt.target.labels, [ReservedLabels.filename]: path };
@@ -270,8 +268,8 @@ export class FileTargetManager {
     for (const rt of this.running.values()) {
       if (!rt.draining) depthByBase.set(rt.base, Math.max(depthByBase.get(rt.base) ?? 0, rt.depth));
     }
-    const paths = await this.lister.list(depthByBase);
-    for (const path of paths) this.fileSeen(path, false);
+    const paths = await this.lister.list(depthByBase, this.visitDirectory);
+    for (const path of paths) this.fileSeen(path);
     if (this.refused.size > 0) {
       const seen = new Set(paths);
       for (const path of this.refused.keys()) if (!seen.has(path)) this.refused.delete(path);
@@ -284,38 +282,83 @@ export class FileTargetManager {
    */
   private async scan(rt: RunningTarget): Promise<void> {
     const opened: Promise<unknown>[] = [];
-    for (const path of await listFiles(rt.base, rt.depth)) {
-      const p = this.wants(rt, path) ? this.fileSeen(path, false) : undefined;
+    for (const path of await listFiles(rt.base, rt.depth, this.visitDirectory)) {
+      const p = this.wants(rt, path) ? this.fileSeen(path) : undefined;
       if (p !== undefined) opened.push(p);
     }
     await Promise.all(opened);
   }
 
-  /** A directory appeared (a new pod or container): offer the files below it. */
-  private async scanNewDirectory(dir: string): Promise<void> {
-    for (const path of await listFiles(dir, maxNewDirectoryDepth)) this.fileSeen(path);
+  /** A directory appeared (a new pod or container), or its watch lost events: offer the files below it. */
+  private async scanNewDirectory(dir: string, depth: number): Promise<void> {
+    for (const path of await listFiles(dir, depth, this.visitDirectory)) this.fileSeen(path);
   }
 
-  private watchBase(base: string, depth: number): void {
-    if (this.watchers.has(base)) return;
-    const watcher = watch(base, {
-      ignoreInitial: true,
-      depth: Number.isFinite(depth) ? depth : undefined,
-      // Tailers read the files themselves; chokidar only says that something happened.
-      alwaysStat: false,
-      ignorePermissionErrors: true,
-      // chokidar walks a directory symlink loop path by path (exponentially); the listing follows
-      // symlinked directories once each, and rescans find what appears below them.
-      followSymlinks: false,
+  /**
+   * Watches a directory a listing went through (a target's base or below it, `depth` levels above
+   * the deepest the globs go). A new entry is offered to the targets (a file) or listed and
+   * watched in turn (a directory); a directory that went away is no longer watched.
+   */
+  private watchDir(dir: string, depth: number): void {
+    if (this.stopped) return;
+    const known = this.watchers.get(dir);
+    if (known !== undefined) {
+      known.depth = Math.max(known.depth, depth);
+      return;
+    }
+    const entry = { watch: undefined as unknown as Watch, depth };
+    const w = watchDirectory(dir, this.options.logger, (event, name) => {
+      if (this.watchers.get(dir) !== entry) return;
+      if (name === undefined) {
+        void this.scanNewDirectory(dir, entry.depth);
+        return;
+      }
+      const path = join(dir, name);
+      if (event === 'change') {
+        this.fileSeen(path);
+        return;
+      }
+      void this.entryRenamed(dir, path, entry.depth);
     });
-    watcher.on('add', (path) => this.fileSeen(path));
-    watcher.on('change', (path) => this.fileChanged(path));
-    watcher.on('unlink', (path) => this.fileChanged(path));
-    watcher.on('addDir', (dir) => void this.scanNewDirectory(dir));
-    watcher.on('error', (err) => this.options.logger.warn('directory watch failed', { dir: base, err }));
-    this.watchers.set(base, watcher);
+    if (typeof w === 'string') return; // missing: gone already; failed: rescans find new files
+    entry.watch = w;
+    this.watchers.set(dir, entry);
+  }
+
+  /** An entry of a watched directory was created, deleted or renamed. */
+  private async entryRenamed(dir: string, path: string, depth: number): Promise<void> {
+    let st: Awaited<ReturnType<typeof stat>> | undefined;
+    try {
+      st = await stat(path);
+    } catch {
+      st = undefined;
+    }
+    if (st?.isDirectory()) {
+      if (depth > 0 && !this.watchers.has(path)) await this.scanNewDirectory(path, depth - 1);
+      return;
+    }
+    if (st !== undefined) {
+      this.fileSeen(path);
+      return;
+    }
+    // Gone: a watched directory among them (or the directory itself) is watched no more.
+    this.unwatchTree(path);
+    if (
+      !(await stat(dir).then(
+        (d) => d.isDirectory(),
+        () => false,
+      ))
+    )
+      this.unwatchTree(dir);
+  }
+
+  private unwatchTree(dir: string): void {
+    const prefix = `${dir}/`;
+    for (const [d, w] of this.watchers) {
+      if (d !== dir && !d.startsWith(prefix)) continue;
+      this.watchers.delete(d);
+      w.watch.close();
+      forgetDirectory(d);
+    }
   }
 }
-
-/** How deep below a directory that just appeared to look for files (pod → container → file). */
-const maxNewDirectoryDepth = 4;

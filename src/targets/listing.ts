@@ -1,9 +1,9 @@
 // How a `__path__` glob is turned into files, shared by the file target manager and the dry-run
 // tools so both find the same files: the directory to list (picomatch's own scan of the glob, so
 // the base agrees with the matcher, extglobs included), how deep to go, and the listing itself.
-// Symlinked directories are followed (as chokidar follows them), each directory once by device
-// and inode, so a symlink loop ends; every non-directory entry is listed, and the target
-// manager decides what is tailed (regular files only).
+// Symlinked directories are followed, each directory once by device and inode, so a symlink loop
+// ends; every non-directory entry is listed, and the target manager decides what is tailed
+// (regular files only). The target manager watches each directory a listing goes through.
 
 import { type BigIntStats, type Dirent, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -28,9 +28,12 @@ export function globBase(glob: string): { base: string; depth: number } {
  * Files (and other non-directories) below `dir`, at most `depth` directories down; each directory
  * once, by device and inode (a symlinked directory met again through its target, or a loop).
  */
-export function listFiles(dir: string, depth: number): Promise<string[]> {
-  return new DirectoryLister().list(new Map([[dir, depth]]));
+export function listFiles(dir: string, depth: number, onDirectory?: DirectoryVisitor): Promise<string[]> {
+  return new DirectoryLister().list(new Map([[dir, depth]]), onDirectory);
 }
+
+/** Told of every directory a listing goes through, with how deep below it the listing goes. */
+export type DirectoryVisitor = (dir: string, depth: number) => void;
 
 interface CachedDir {
   mtimeNs: bigint;
@@ -49,10 +52,10 @@ export class DirectoryLister {
   private pass = 0;
 
   /** Files below each root directory, at most its depth down (as listFiles). */
-  async list(roots: ReadonlyMap<string, number>): Promise<string[]> {
+  async list(roots: ReadonlyMap<string, number>, onDirectory?: DirectoryVisitor): Promise<string[]> {
     const pass = ++this.pass;
     const out: string[] = [];
-    for (const [dir, depth] of roots) await this.walk(dir, depth, out, new Set(), pass);
+    for (const [dir, depth] of roots) await this.walk(dir, depth, out, new Set(), pass, onDirectory);
     for (const [dir, c] of this.cache) if (c.pass !== pass) this.cache.delete(dir);
     return out;
   }
@@ -63,6 +66,7 @@ export class DirectoryLister {
     out: string[],
     visited: Set<string>,
     pass: number,
+    onDirectory: DirectoryVisitor | undefined,
   ): Promise<void> {
     let st: BigIntStats | undefined;
     try {
@@ -74,6 +78,7 @@ export class DirectoryLister {
     const id = `${st.dev}:${st.ino}`;
     if (visited.has(id)) return;
     visited.add(id);
+    onDirectory?.(dir, depth);
     let c = this.cache.get(dir);
     if (c === undefined || c.mtimeNs !== st.mtimeNs) {
       const files: string[] = [];
@@ -96,7 +101,7 @@ export class DirectoryLister {
     }
     c.pass = pass;
     for (const f of c.files) out.push(f);
-    if (depth > 0) for (const d of c.dirs) await this.walk(d, depth - 1, out, visited, pass);
+    if (depth > 0) for (const d of c.dirs) await this.walk(d, depth - 1, out, visited, pass, onDirectory);
   }
 }
 
