@@ -3,8 +3,11 @@
 # another, and only the compiled code, those dependencies and package.json in the final one.
 #   docker build -t logferry:0.1.0 .
 #   docker run -v /var/log:/var/log:ro logferry:0.1.0 -config.file=/etc/logferry/config.yaml
+# (npm run package builds the self-contained binary for hosts; the image keeps Node.js and the
+# native snappy addon, which the binary leaves out.)
 
-ARG NODE_VERSION=20.20
+# A supported Node.js LTS line (22 until 2027-04-30); logferry needs >= 20.18.1.
+ARG NODE_VERSION=22
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
@@ -25,6 +28,7 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
 
 FROM node:${NODE_VERSION}-bookworm-slim
 # tzdata: the timestamp stage's `location` and Go zone abbreviations read /usr/share/zoneinfo.
+# ca-certificates: HTTPS to Loki and the Kubernetes API.
 # systemd: only its journalctl, which `journal:` jobs run to read the node's journal (docs/journal.md).
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tzdata ca-certificates systemd \

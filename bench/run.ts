@@ -6,6 +6,8 @@
 //
 // `--agent PATH` runs another build of the CLI (default dist/cli.js), e.g. one compiled to a
 // private directory so that concurrent builds of dist/ do not change what is measured.
+// `--binary PATH` runs a self-contained executable instead (`npm run package`'s logferry, its
+// node flags built in).
 // `--repeat N` runs each configuration N times and prints the median of each figure last.
 // `--wal` runs the agent with the disk buffer on (`wal:` in the run's work directory).
 //
@@ -105,20 +107,20 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
     ].join('\n'),
   );
   const started = Date.now();
-  const agent = spawn(
-    process.execPath,
-    [
-      // Node flags as the installed `logferry` binary runs (its shebang), then any extra ones.
-      ...shebangNodeFlags(agentPath),
-      ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
-      agentPath,
-      `-config.file=${configFile}`,
-      '-log.level=warn',
-    ],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
+  const agentArgs = [`-config.file=${configFile}`, '-log.level=warn'];
+  const agent = binaryPath
+    ? spawn(binaryPath, agentArgs, { stdio: ['ignore', 'inherit', 'inherit'] })
+    : spawn(
+        process.execPath,
+        [
+          // Node flags as the installed `logferry` binary runs (its shebang), then any extra ones.
+          ...shebangNodeFlags(agentPath),
+          ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+          agentPath,
+          ...agentArgs,
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
   let stats: Stats = await ask(receiver);
   let cpu = 0;
   let rss = 0;
@@ -183,6 +185,7 @@ function median(values: number[]): number {
 }
 
 const agentPath = arg('agent', 'dist/cli.js');
+const binaryPath = arg('binary', '');
 
 /** The node flags of a `#!/usr/bin/env -S node <flags>` line, as the kernel would pass them. */
 function shebangNodeFlags(file: string): string[] {

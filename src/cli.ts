@@ -6,6 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Agent } from './agent.js';
 import { ConfigError } from './config/reader.js';
+import { redactUrlsIn } from './config/redact-url.js';
 import type { Config } from './config/types.js';
 import { createDiscoverers } from './discovery/index.js';
 import { flagValue, type ParsedFlags, parseFlags, UsageError, usage } from './flags.js';
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     config = loadEffectiveConfig(flags, { allowNoClients: dryRun });
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(`error: invalid config: ${e.message}\n`);
+      process.stderr.write(`error: invalid config: ${redactUrlsIn(e.message)}\n`);
       return 1;
     }
     throw e;
@@ -128,7 +129,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       createDiscoverers,
     );
   } catch (e) {
-    logger.error('failed to start', { err: e instanceof Error ? e.message : String(e) });
+    logger.error('failed to start', { err: redactUrlsIn(e instanceof Error ? e.message : String(e)) });
     return 1;
   }
 
@@ -141,7 +142,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       try {
         next = loadEffectiveConfig(flags, { allowNoClients: run.dryRun });
       } catch (e) {
-        const reason = e instanceof Error ? e.message : String(e);
+        const reason = redactUrlsIn(e instanceof Error ? e.message : String(e));
         logger.error('reload failed: keeping the running config', { err: reason });
         return reason;
       }
@@ -184,7 +185,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       });
     }
   } catch (e) {
-    logger.error('failed to start', { err: e instanceof Error ? e.message : String(e) });
+    logger.error('failed to start', { err: redactUrlsIn(e instanceof Error ? e.message : String(e)) });
     await agent.stop(1000).catch(() => {});
     return 1;
   }
@@ -209,7 +210,9 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 2000).unref();
   },
   (err: unknown) => {
-    process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `fatal: ${redactUrlsIn(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`,
+    );
     process.exit(1);
   },
 );

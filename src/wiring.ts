@@ -21,6 +21,7 @@ export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: 
     expandEnv: flagValue<boolean>(flags, 'config.expand-env'),
     allowNoClients: opts.allowNoClients,
     flags: flags.values,
+    checkFiles: flagValue<boolean>(flags, 'check-syntax'),
   });
 }
 

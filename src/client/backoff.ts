@@ -3,6 +3,7 @@
 // counts failed attempts, so 10 means at most 10 attempts in all; 0 retries for ever.
 
 import type { BackoffConfig } from '../config/types.js';
+import { timerDelay } from '../timers.js';
 
 export class Backoff {
   private retries = 0;
@@ -52,7 +53,7 @@ export class Backoff {
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, delay);
+      const timer = setTimeout(done, timerDelay(delay));
       signal?.addEventListener('abort', done, { once: true });
     });
     return !signal?.aborted;

@@ -6,10 +6,12 @@
 
 import { performance } from 'node:perf_hooks';
 import { lineSizeCeiling } from '../config/defaults.js';
+import { redactUrl } from '../config/redact-url.js';
 import type { ClientConfig, LimitsConfig } from '../config/types.js';
 import { formatLabels } from '../labels.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { type LongTimeout, setLongTimeout, timerDelay } from '../timers.js';
 import { type Entry, type LabelSet, ReservedLabels } from '../types.js';
 import { Backoff } from './backoff.js';
 import { Batch, entrySize } from './batch.js';
@@ -73,10 +75,10 @@ export class LokiClient {
     try {
       url = new URL(cfg.url);
     } catch {
-      throw new Error(`clients: url ${JSON.stringify(cfg.url)} is not a valid URL`);
+      throw new Error(`clients: url ${JSON.stringify(redactUrl(cfg.url))} is not a valid URL`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`clients: url ${cfg.url} must be http:// or https://`);
+      throw new Error(`clients: url ${redactUrl(cfg.url)} must be http:// or https://`);
     }
     this.host = url.host;
     this.log = (opts.logger ?? silentLogger).with({ component: 'client', host: this.host });
@@ -179,12 +181,12 @@ export class LokiClient {
   async stop(timeoutMs = 0): Promise<void> {
     this.stopping = true;
     const idle = this.flush();
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, timeoutMs));
+      timer = setLongTimeout(resolve, timeoutMs);
     });
     await Promise.race([idle, expired]);
-    clearTimeout(timer);
+    timer?.clear();
     if (this.sending || this.ready.length > 0) {
       this.log.warn('stopping with batches not sent', {
         batches: this.ready.length,
@@ -225,7 +227,7 @@ export class LokiClient {
   private openBatch(tenant: string): Batch {
     const batch = new Batch(tenant, performance.now());
     this.open.set(tenant, batch);
-    batch.timer = setTimeout(() => this.closeBatch(batch), this.cfg.batchWaitMs);
+    batch.timer = setTimeout(() => this.closeBatch(batch), timerDelay(this.cfg.batchWaitMs));
     if (!this.knownTenants.has(tenant)) {
       this.knownTenants.add(tenant);
       for (const reason of allReasons) {

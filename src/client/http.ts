@@ -6,8 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
+import { redactUrl } from '../config/redact-url.js';
 import type { ClientConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { RequestDeadline } from './deadline.js';
 
 /** Promtail truncates the response body it logs to this many bytes. */
 const maxErrorBody = 1024;
@@ -63,17 +65,14 @@ export class PushTransport {
     if (this.credentials !== undefined) {
       headers = { ...headers, authorization: await this.credentials.authorization() };
     }
-    // timeout 0 means none, as for Go's http.Client.
-    const signal =
-      this.cfg.timeoutMs > 0
-        ? AbortSignal.any([this.abort, AbortSignal.timeout(this.cfg.timeoutMs)])
-        : this.abort;
+    // Covers the whole exchange, the response body included; cleared in `finally`.
+    const deadline = new RequestDeadline(this.abort, this.cfg.timeoutMs);
     try {
       const res = await request(this.url, {
         method: 'POST',
         headers,
         body,
-        signal,
+        signal: deadline.signal,
         dispatcher: this.dispatcher,
       });
       if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -85,8 +84,10 @@ export class PushTransport {
       return { status: res.statusCode, error: `server returned HTTP status ${res.statusCode}: ${firstLine}` };
     } catch (err) {
       const e = err as Error & { code?: string };
-      const why = e.name === 'TimeoutError' ? `timeout after ${this.cfg.timeoutMs}ms` : e.message;
-      return { status: -1, error: e.code ? `${why} (${e.code})` : why };
+      if (deadline.timedOut) return { status: -1, error: `timeout after ${this.cfg.timeoutMs}ms` };
+      return { status: -1, error: e.code ? `${e.message} (${e.code})` : e.message };
+    } finally {
+      deadline.done();
     }
   }
   /** Closes the connections. */
@@ -125,17 +126,17 @@ function loadCredentials(cfg: ClientConfig, log: Logger): Credentials | undefine
   const bearerSet = cfg.bearerToken !== undefined || cfg.bearerTokenFile !== undefined;
   if (auth && bearerSet) {
     throw new Error(
-      `clients (${cfg.url}): at most one of basic_auth, bearer_token & bearer_token_file must be configured`,
+      `clients (${redactUrl(cfg.url)}): at most one of basic_auth, bearer_token & bearer_token_file must be configured`,
     );
   }
   if (cfg.bearerToken !== undefined && cfg.bearerTokenFile !== undefined) {
     throw new Error(
-      `clients (${cfg.url}): at most one of bearer_token & bearer_token_file must be configured`,
+      `clients (${redactUrl(cfg.url)}): at most one of bearer_token & bearer_token_file must be configured`,
     );
   }
   if (auth?.password !== undefined && auth.passwordFile !== undefined) {
     throw new Error(
-      `clients (${cfg.url}): at most one of basic_auth password & password_file must be configured`,
+      `clients (${redactUrl(cfg.url)}): at most one of basic_auth password & password_file must be configured`,
     );
   }
   const fromFile = (file: string, what: string, render: (secret: string) => string): Credentials => {
@@ -143,7 +144,9 @@ function loadCredentials(cfg: ClientConfig, log: Logger): Credentials | undefine
     try {
       current = render(readFileSync(file, 'utf8').trim());
     } catch (err) {
-      throw new Error(`clients (${cfg.url}): cannot read ${what} ${file}: ${(err as Error).message}`);
+      throw new Error(
+        `clients (${redactUrl(cfg.url)}): cannot read ${what} ${file}: ${(err as Error).message}`,
+      );
     }
     return {
       async authorization() {
@@ -179,12 +182,14 @@ function createDispatcher(cfg: ClientConfig, url: URL): Dispatcher {
       return readFileSync(file);
     } catch (err) {
       throw new Error(
-        `clients (${cfg.url}): cannot read tls_config ${what} ${file}: ${(err as Error).message}`,
+        `clients (${redactUrl(cfg.url)}): cannot read tls_config ${what} ${file}: ${(err as Error).message}`,
       );
     }
   };
   if ((tls?.certFile === undefined) !== (tls?.keyFile === undefined)) {
-    throw new Error(`clients (${cfg.url}): tls_config needs both cert_file and key_file, or neither`);
+    throw new Error(
+      `clients (${redactUrl(cfg.url)}): tls_config needs both cert_file and key_file, or neither`,
+    );
   }
   const connect = {
     ca: read(tls?.caFile, 'ca_file'),

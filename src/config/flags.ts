@@ -6,6 +6,7 @@ import { isValidLabelName } from '../labels.js';
 import type { LabelSet } from '../types.js';
 import { defaults } from './defaults.js';
 import { parseDuration } from './reader.js';
+import { redactUrl } from './redact-url.js';
 import type { ClientConfig, Config } from './types.js';
 
 export type FlagValue = string | number | boolean;
@@ -139,7 +140,9 @@ export function overrideFlags(
         const parsed = new URL(url);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
       } catch {
-        throw new FlagError(`invalid value "${url}" for flag -client.url: expected an http or https URL`);
+        throw new FlagError(
+          `invalid value "${redactUrl(url)}" for flag -client.url: expected an http or https URL`,
+        );
       }
       legacy.url = url;
     }

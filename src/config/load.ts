@@ -13,6 +13,7 @@ import { defaults } from './defaults.js';
 import { EnvExpansionError, expandEnvWithLines } from './expand-env.js';
 import { type FlagOverrides, overrideFlags } from './flags.js';
 import { ConfigError, ConfigNode } from './reader.js';
+import { checkClientFiles } from './secret-files.js';
 import type {
   Config,
   DecompressionConfig,
@@ -33,6 +34,8 @@ export interface LoadOptions {
   allowNoClients?: boolean;
   /** Flags applied on top of the file, before the checks that depend on them. */
   flags?: FlagOverrides;
+  /** -check-syntax: also open the clients' credential and TLS files (see secret-files.ts). */
+  checkFiles?: boolean;
 }
 
 /** Reads and parses a config file; throws ConfigError (or Error when the file cannot be read). */
@@ -66,6 +69,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     root.fail('expected a mapping of sections (server, clients, positions, scrape_configs, ...)');
   }
   root.expectKeys(topLevelKeys);
+  if (opts.checkFiles) checkClientFiles(root);
 
   const limitsNode = pickAlias(root, 'limits_config', 'limit_config');
   parseIgnoredSections(root);

@@ -1,17 +1,22 @@
 // The effective config as YAML, with Promtail's key names and Go's duration format, and every
-// secret shown as <secret>: what /config serves and -print-config-stderr prints.
+// secret shown as <secret>: what /config serves and -print-config-stderr prints. Secrets are
+// the values of secret-named keys, the user info and query values of every URL, and every
+// header value but those of a few harmless names. `redactUrlsIn` does the same for messages.
 
 import { stringify } from 'yaml';
 import type { RelabelRule } from '../relabel/relabel.js';
 import { formatDuration } from './reader.js';
+import { redactUrl, SECRET } from './redact-url.js';
 import type { ClientConfig, Config, ScrapeConfig } from './types.js';
 
-export const SECRET = '<secret>';
+export { redactUrl, redactUrlsIn, SECRET } from './redact-url.js';
 
 /** Keys whose values are secrets wherever they appear (paths to secret files are not). */
 const secretKey = /password|passwd|token|secret|credential|api_?key/i;
-/** Header names whose values are credentials. */
-const secretHeader = /auth|token|secret|key|password|cookie|session|credential/i;
+/** Keys whose values are URLs: shown with user info and query values hidden. */
+const urlKey = /(^|_)url$|^api_server$/;
+/** Keys whose values map header names to values. */
+const headersKey = /^(http_)?headers$/;
 
 /** The config as YAML, secrets replaced by <secret>. */
 export function configToYaml(config: Config): string {
@@ -71,9 +76,7 @@ function clientToYaml(c: ClientConfig): Record<string, unknown> {
   out.batchwait = formatDuration(c.batchWaitMs);
   out.batchsize = c.batchSizeBytes;
   if (Object.keys(c.headers).length > 0) {
-    out.headers = Object.fromEntries(
-      Object.entries(c.headers).map(([k, v]) => [k, secretHeader.test(k) && v ? SECRET : v]),
-    );
+    out.headers = redactHeaders(c.headers);
   }
   if (c.basicAuth) {
     const basic: Record<string, unknown> = { username: c.basicAuth.username };
@@ -139,9 +142,13 @@ function ruleToYaml(rule: RelabelRule): Record<string, unknown> {
   return out;
 }
 
-/** A copy of a plain YAML value with the values of secret-named keys replaced. */
+/** A copy of a plain YAML value with the values of secret-named keys, URLs and headers redacted. */
 export function redactValue(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => redactValue(v, key));
+  if (headersKey.test(key) && value !== null && typeof value === 'object') {
+    return redactHeaders(value as Record<string, unknown>);
+  }
+  if (urlKey.test(key) && typeof value === 'string') return redactUrl(value);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, k)]));
   }
@@ -153,14 +160,29 @@ export function isSecretKey(key: string): boolean {
   return secretKey.test(key) && !/_file$/.test(key);
 }
 
-/** A URL with the password of its user info hidden. */
-export function redactUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (!url.password) return text;
-    url.password = 'secret';
-    return url.toString().replace(':secret@', `:${SECRET}@`);
-  } catch {
-    return text;
-  }
+/**
+ * Header names whose values are shown: they describe the request, never authorize it. Every
+ * other header's value is a secret (a gateway's `X-Api-Key`, `X-Token`, `Cookie` ...).
+ */
+const harmlessHeaders = new Set([
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'cache-control',
+  'connection',
+  'content-encoding',
+  'content-language',
+  'content-type',
+  'user-agent',
+  'x-scope-orgid',
+]);
+
+/** Headers with every value shown as <secret> except those of harmless names. */
+export function redactHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      harmlessHeaders.has(name.toLowerCase()) || value === '' || value === null ? value : SECRET,
+    ]),
+  );
 }

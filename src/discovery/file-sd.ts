@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ConfigNode } from '../config/reader.js';
 import { isValidLabelName } from '../labels.js';
 import type { Logger } from '../log.js';
+import { timerDelay } from '../timers.js';
 import type { Discoverer, LabelSet, TargetGroup } from '../types.js';
 
 export interface FileSdConfig {
@@ -161,7 +162,7 @@ export class FileSdDiscoverer implements Discoverer {
     await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     // A file written while the watch was being set up has no event: look once more.
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.options.config.refreshIntervalMs);
+    this.timer = setInterval(() => void this.refresh(), timerDelay(this.options.config.refreshIntervalMs));
     this.timer.unref();
   }
 

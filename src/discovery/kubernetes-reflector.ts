@@ -5,6 +5,7 @@
 
 import type * as K8s from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
+import { timerDelay } from '../timers.js';
 import { errorText } from './kubernetes-kubeconfig.js';
 
 type K8sModule = typeof K8s;
@@ -15,7 +16,7 @@ export async function syncedWithin(reflectors: readonly Reflector[], timeoutMs: 
   if (reflectors.length === 0) return true;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer = setTimeout(() => resolve(false), timerDelay(timeoutMs));
   });
   const all = Promise.all(reflectors.map((r) => r.synced)).then(() => true as const);
   const ok = await Promise.race([all, timeout]);
@@ -203,7 +204,7 @@ export class Reflector {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.stopped) this.start();
-    }, delay);
+    }, timerDelay(delay));
     this.restartTimer.unref();
   }
 }

@@ -7,14 +7,21 @@
 //
 // Writes are atomic (temp file in the same directory, fsync, rename, fsync of the directory), so
 // a crash at any instant leaves either the old or the new file, never a partial one. Changes are
-// coalesced: written soon after a change (at most every `minWriteIntervalMs`) and at least every
-// `syncPeriodMs` while anything changed, and once more by stop().
+// coalesced: written soon after a change (at most every `minWriteIntervalMs`, 100 ms, also while
+// acknowledgements arrive at full speed) and at least every `syncPeriodMs` while anything
+// changed, and once more by stop(). What a SIGKILL makes the agent send again is what Loki
+// acknowledged since the last write began: about 100 ms plus one write's worth of shipping.
+//
+// The directory is fsynced after the rename only by stop(): a rename that a power loss undoes
+// leaves the previous file, an older position, which re-sends more but loses nothing. The file
+// itself is fsynced before each rename, so the rename never publishes a file without data.
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type Logger, silentLogger } from '../log.js';
+import { timerDelay } from '../timers.js';
 
 export interface PositionStoreOptions {
   /** `positions.filename`; Promtail's default is /var/log/positions.yaml. */
@@ -25,7 +32,7 @@ export interface PositionStoreOptions {
   ignoreInvalidYaml?: boolean;
   /** Never write the file (dry-run, inspect). */
   readOnly?: boolean;
-  /** The shortest time between two writes. Default 250 ms. */
+  /** The shortest time between the starts of two writes. Default 100 ms. */
   minWriteIntervalMs?: number;
   /**
    * Every sync period, forget the entries of files that no longer exist, as Promtail does.
@@ -54,6 +61,8 @@ export interface PositionSink {
 }
 
 const fileMode = 0o600;
+/** See PositionStoreOptions.minWriteIntervalMs. */
+const defaultMinWriteIntervalMs = 100;
 const journalKeyPrefix = 'journal-';
 const cursorKeyPrefix = 'cursor-';
 
@@ -77,7 +86,7 @@ export class PositionStore implements PositionSink {
   constructor(options: PositionStoreOptions) {
     this.filename = path.resolve(options.filename);
     this.syncPeriodMs = options.syncPeriodMs ?? 10_000;
-    this.minWriteIntervalMs = options.minWriteIntervalMs ?? 250;
+    this.minWriteIntervalMs = options.minWriteIntervalMs ?? defaultMinWriteIntervalMs;
     this.readOnly = options.readOnly ?? false;
     this.cleanupEnabled = options.cleanup ?? true;
     this.logger = (options.logger ?? silentLogger).with({ component: 'positions' });
@@ -124,7 +133,7 @@ export class PositionStore implements PositionSink {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.syncTimer = setInterval(() => void this.tick(), this.syncPeriodMs);
+    this.syncTimer = setInterval(() => void this.tick(), timerDelay(this.syncPeriodMs));
     this.syncTimer.unref();
     if (this.dirty) this.schedule();
   }
@@ -136,11 +145,14 @@ export class PositionStore implements PositionSink {
     clearTimeout(this.writeTimer);
     this.syncTimer = undefined;
     this.writeTimer = undefined;
-    await this.save();
+    await this.save(true);
   }
 
-  /** Writes the file now (after any write in progress). Errors are logged, not thrown: the next write retries. */
-  async save(): Promise<void> {
+  /**
+   * Writes the file now (after any write in progress). Errors are logged, not thrown: the next
+   * write retries. `durable` also fsyncs the directory, so the rename survives a power loss.
+   */
+  async save(durable = false): Promise<void> {
     while (this.writing) await this.writing;
     if (this.readOnly) return;
     clearTimeout(this.writeTimer);
@@ -148,7 +160,7 @@ export class PositionStore implements PositionSink {
     this.dirty = false;
     this.lastWriteAt = Date.now();
     const text = this.render();
-    this.writing = writeAtomically(this.filename, text).then(
+    this.writing = writeAtomically(this.filename, text, durable).then(
       () => {
         this.writing = undefined;
       },
@@ -278,8 +290,8 @@ function readPositionsFile(file: string, ignoreInvalid: boolean, logger: Logger)
   }
 }
 
-/** Temp file in the same directory, fsync, rename over the target, fsync the directory. */
-async function writeAtomically(file: string, text: string): Promise<void> {
+/** Temp file in the same directory, fsync, rename over the target, with `syncDir` fsync the directory. */
+async function writeAtomically(file: string, text: string, syncDir: boolean): Promise<void> {
   const dir = path.dirname(file);
   await fs.promises.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -296,6 +308,7 @@ async function writeAtomically(file: string, text: string): Promise<void> {
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }
+  if (!syncDir) return;
   // Make the rename itself durable; some filesystems do not allow opening a directory: not fatal.
   try {
     const d = await fs.promises.open(dir, 'r');

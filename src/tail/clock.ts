@@ -3,6 +3,8 @@
 // milliseconds; one Node timer is armed for the earliest slot. A scheduled call cannot be
 // cancelled: the caller passes a generation number and ignores calls of an older one.
 
+import { timerDelay } from '../timers.js';
+
 /** What the clock calls back: `tick(generation)` with the generation given to schedule(). */
 export interface Tickable {
   tick(generation: number): void;
@@ -59,7 +61,7 @@ export class PollClock {
   private arm(slotNo: number): void {
     clearTimeout(this.timer);
     this.armedFor = slotNo;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, slotNo * this.resolution - Date.now()));
+    this.timer = setTimeout(() => this.fire(), timerDelay(slotNo * this.resolution - Date.now()));
     if (this.holders === 0) this.timer.unref();
   }
 

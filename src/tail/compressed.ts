@@ -11,6 +11,7 @@ import type { ConfigNode } from '../config/reader.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { FileAcks } from '../positions/acks.js';
+import { timerDelay } from '../timers.js';
 import type { TailEnd, TailerOptions } from './tailer.js';
 
 /** `decompression` in a scrape config. */
@@ -111,7 +112,7 @@ export class CompressedFileReader {
   drainAndStop(graceMs: number): Promise<TailEnd> {
     if (!this.started) return this.stop();
     if (!this.drainTimer && !this.ended) {
-      this.drainTimer = setTimeout(() => void this.stop(), Math.max(0, graceMs));
+      this.drainTimer = setTimeout(() => void this.stop(), timerDelay(graceMs));
     }
     return this.done;
   }
@@ -144,7 +145,7 @@ export class CompressedFileReader {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
+      const t = setTimeout(done, timerDelay(ms));
       const self = this;
       function done() {
         clearTimeout(t);

@@ -14,6 +14,7 @@ import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { FileAcks, type InFlightBudget, type LineDelivery } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
+import { timerDelay } from '../timers.js';
 import { pollClock, type Tickable } from './clock.js';
 import {
   type Fingerprint,
@@ -227,13 +228,10 @@ export class Tailer implements Tickable {
     if (!this.draining) {
       this.draining = true;
       this.drainDeadline = Date.now() + graceMs;
-      this.drainTimer = setTimeout(
-        () => {
-          this.drainExpired = true;
-          this.wake();
-        },
-        Math.max(0, graceMs),
-      );
+      this.drainTimer = setTimeout(() => {
+        this.drainExpired = true;
+        this.wake();
+      }, timerDelay(graceMs));
       this.wake();
     }
     return this.done;
@@ -680,7 +678,7 @@ export class Tailer implements Tickable {
         if (this.wakeup === done) this.wakeup = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(done, timerDelay(ms));
       this.wakeup = done;
     });
   }

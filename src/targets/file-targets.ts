@@ -26,6 +26,7 @@ import {
   type NotTailedReason,
 } from '../tail/index.js';
 import { forgetDirectory, type Watch, watchDirectory } from '../tail/watches.js';
+import { timerDelay } from '../timers.js';
 import type { FileStatus, FileTarget, TargetStatus } from '../types.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
 import { DirectoryLister, type DirectoryVisitor, globBase, globOptions, listFiles } from './listing.js';
@@ -79,7 +80,7 @@ export class FileTargetManager {
   private readonly lister = new DirectoryLister();
 
   constructor(private readonly options: FileTargetManagerOptions) {
-    this.syncTimer = setInterval(() => void this.rescanAll(), options.syncPeriodMs);
+    this.syncTimer = setInterval(() => void this.rescanAll(), timerDelay(options.syncPeriodMs));
     this.syncTimer.unref();
   }
 

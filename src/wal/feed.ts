@@ -10,6 +10,7 @@
 //   client's cursor advances over them, in order.
 
 import { type Logger, silentLogger } from '../log.js';
+import { timerDelay } from '../timers.js';
 import type { Delivery, Entry } from '../types.js';
 import type { WalPosition } from './cursor.js';
 import type { WalReader } from './reader.js';
@@ -76,7 +77,7 @@ export class WalAppender {
   async stop(deadlineMs = 0): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadlineMs));
+      timer = setTimeout(resolve, timerDelay(deadlineMs));
     });
     await Promise.race([this.flush(), expired]);
     clearTimeout(timer);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
-import { configToYaml, isSecretKey, redactUrl, redactValue } from '../../src/config/redact.js';
+import {
+  configToYaml,
+  isSecretKey,
+  redactHeaders,
+  redactUrl,
+  redactUrlsIn,
+  redactValue,
+} from '../../src/config/redact.js';
 
 const secrets = [
   'hunter2',
@@ -70,9 +77,11 @@ describe('configToYaml', () => {
     const c = (i: number, ...path: string[]) => at(out, 'clients', i, ...path);
     assert.equal(c(0, 'basic_auth', 'password'), '<secret>');
     assert.equal(c(0, 'basic_auth', 'username'), 'promtail');
-    assert.equal(c(0, 'url'), 'https://user:<secret>@loki.example/loki/api/v1/push');
-    assert.equal(c(0, 'proxy_url'), 'http://proxy:<secret>@proxy.example:3128/');
-    assert.deepEqual(c(0, 'headers'), { Authorization: '<secret>', 'X-Team': 'logs' });
+    // The user name of a URL may be a token: user info is hidden whole.
+    assert.equal(c(0, 'url'), 'https://<secret>:<secret>@loki.example/loki/api/v1/push');
+    assert.equal(c(0, 'proxy_url'), 'http://<secret>:<secret>@proxy.example:3128/');
+    // Every header value but those of a few harmless names.
+    assert.deepEqual(c(0, 'headers'), { Authorization: '<secret>', 'X-Team': '<secret>' });
     assert.equal(c(1, 'bearer_token'), '<secret>');
     assert.equal(c(2, 'bearer_token'), '<secret>');
     // Paths to secrets are not secrets.
@@ -164,9 +173,66 @@ describe('redaction helpers', () => {
     assert.deepEqual(redactValue({ password: '' }), { password: '' });
   });
 
-  it('redactUrl hides only the password', () => {
-    assert.equal(redactUrl('http://u:p@h:1/x'), 'http://u:<secret>@h:1/x');
-    assert.equal(redactUrl('http://h:1/x'), 'http://h:1/x');
-    assert.equal(redactUrl('not a url'), 'not a url');
+  it('redactUrl hides user info and query values, also in text that is no URL', () => {
+    const table: [string, string][] = [
+      ['http://u:p@h:1/x', 'http://<secret>:<secret>@h:1/x'],
+      ['http://tok3n@h/x', 'http://<secret>@h/x'],
+      ['http://:pw@h/x', 'http://:<secret>@h/x'],
+      ['http://h:1/x?api_key=k3y&tenant=&flag', 'http://h:1/x?api_key=<secret>&tenant=&flag'],
+      ['https://h/x#frag', 'https://h/x#frag'],
+      ['http://h:1/x', 'http://h:1/x'],
+      ['http://u:SECRET@[bad/x?token=t0k', 'http://<secret>:<secret>@[bad/x?token=<secret>'],
+      ['not a url', 'not a url'],
+    ];
+    for (const [input, want] of table) assert.equal(redactUrl(input), want, input);
+  });
+
+  it('redactUrlsIn hides the secrets of every URL in a message', () => {
+    assert.equal(
+      redactUrlsIn(
+        'clients (http://u:pw@loki/x?k=v): cannot read bearer_token_file /t: ENOENT; proxy https://p:q@proxy',
+      ),
+      'clients (http://<secret>:<secret>@loki/x?k=<secret>): cannot read bearer_token_file /t: ENOENT; proxy https://<secret>:<secret>@proxy',
+    );
+    assert.equal(
+      redactUrlsIn('invalid URL "http://u:SECRET@[::1"'),
+      'invalid URL "http://<secret>:<secret>@[::1"',
+    );
+  });
+
+  it('redactHeaders shows only harmless header values', () => {
+    assert.deepEqual(
+      redactHeaders({
+        'Content-Type': 'application/json',
+        'User-Agent': 'me',
+        'X-Scope-OrgID': 'team',
+        'X-Api-Thing': 'k',
+        Cookie: 'c',
+        Empty: '',
+      }),
+      {
+        'Content-Type': 'application/json',
+        'User-Agent': 'me',
+        'X-Scope-OrgID': 'team',
+        'X-Api-Thing': '<secret>',
+        Cookie: '<secret>',
+        Empty: '',
+      },
+    );
+  });
+
+  it('redactValue hides URLs and headers in discovery configs', () => {
+    assert.deepEqual(
+      redactValue({
+        api_server: 'https://t@k8s',
+        proxy_url: 'http://h/?token=x',
+        http_headers: { X: { values: ['v'] } },
+      }),
+      {
+        api_server: 'https://<secret>@k8s/',
+        proxy_url: 'http://h/?token=<secret>',
+        http_headers: { X: '<secret>' },
+      },
+    );
   });
 });

@@ -29,7 +29,7 @@ describe('config/logferry.service', () => {
     const { dir, cleanup } = tempDir();
     // verify checks that ExecStart's program exists: point it at this machine's node.
     const local = join(dir, 'logferry.service');
-    writeFileSync(local, unit.replace('/usr/bin/logferry', process.execPath));
+    writeFileSync(local, unit.replace(/^ExecStart=\/usr\/bin\/logferry /m, `ExecStart=${process.execPath} `));
     const out = execFileSync('systemd-analyze', ['verify', local], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-// End to end for Kubernetes pods, through the built CLI with the default config of k8s/configmap.yaml
+// End to end for Kubernetes pods, through the built CLI with the default config of k8s/config.yaml
 // (paths moved to a temporary /var/log/pods tree, api_server pointed at the fake API server):
 // pods appear → their files are tailed → entries arrive with the default config's labels; new
 // pods, container restarts and kubelet rotation; a pod deleted right after its last write; and
@@ -15,10 +15,9 @@ import { FakeKubeApi, type KubeObject } from '../support/fake-kube-api.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 
 const node = 'node-1';
-const configMap = parseYaml(
-  readFileSync(resolve(import.meta.dirname, '../../k8s/configmap.yaml'), 'utf8'),
-) as {
-  data: { 'config.yaml': string };
+// The ConfigMap's data, as k8s/kustomization.yaml generates it.
+const configMap = {
+  data: { 'config.yaml': readFileSync(resolve(import.meta.dirname, '../../k8s/config.yaml'), 'utf8') },
 };
 
 interface PodSpec {
@@ -92,8 +91,8 @@ function writeDefaultConfig(dir: string, root: string, lokiUrl: string, apiUrl: 
     }[];
   };
   config.server = { ...config.server, http_listen_address: '127.0.0.1', http_listen_port: 0 };
-  config.clients[0]!.url = lokiUrl;
-  config.clients[0]!.batchwait = '100ms';
+  // The test's Loki instead of the Secret's variables.
+  config.clients[0] = { url: lokiUrl, batchwait: '100ms' };
   config.positions = { filename: join(dir, 'positions.yaml'), sync_period: '200ms' };
   const job = config.scrape_configs[0]!;
   job.kubernetes_sd_configs[0]!.api_server = apiUrl;

@@ -4,6 +4,7 @@
 
 import { parseDuration } from '../../config/reader.js';
 import { Regex, RegexSyntaxError } from '../../regex/regex.js';
+import { timerDelay } from '../../timers.js';
 import type { Entry, LabelSet } from '../../types.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 
@@ -131,7 +132,7 @@ class MultilineStage implements Stage {
       // Node may fire a timer up to 1 ms early; a wall clock set back never waits longer than max_wait_time.
       if (idle >= this.maxWaitMs - 1) this.pass(block, this.out!);
       else this.arm(block, Math.min(this.maxWaitMs, this.maxWaitMs - idle));
-    }, delay);
+    }, timerDelay(delay));
     block.timer.unref();
   }
 

@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { InFlightBudget } from '../../positions/acks.js';
 import { relabel } from '../../relabel/relabel.js';
+import { timerDelay } from '../../timers.js';
 import type { Delivery, Entry, LabelSet } from '../../types.js';
 import { nowNanos } from '../../types.js';
 import type { SourceContext, SourceStatus } from '../source.js';
@@ -137,7 +138,10 @@ export class PushTarget {
     this.listening = false;
     this.ctx.logger.info('stopping push server', { job: this.ctx.jobName });
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => server.closeAllConnections(), this.config.gracefulShutdownTimeoutMs);
+      const timer = setTimeout(
+        () => server.closeAllConnections(),
+        timerDelay(this.config.gracefulShutdownTimeoutMs),
+      );
       server.close(() => {
         clearTimeout(timer);
         resolve();
