@@ -51,6 +51,11 @@ export class PollClock {
     if (--this.holders === 0) this.timer?.unref();
   }
 
+  /** Users holding the clock now (running tailers). */
+  get holding(): number {
+    return this.holders;
+  }
+
   /** Calls scheduled and not yet run (stale generations included). */
   get pending(): number {
     let n = 0;

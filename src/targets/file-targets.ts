@@ -73,6 +73,9 @@ export class FileTargetManager {
   /** The directories watched for new entries, with how deep below each the globs go. */
   private readonly watchers = new Map<string, { watch: Watch; depth: number }>();
   private readonly visitDirectory: DirectoryVisitor = (dir, depth) => this.watchDir(dir, depth);
+  /** No directory watch failed since the last full rescan: events find new files, rescans are rarer. */
+  private allWatched = true;
+  private rescans = 0;
   private syncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Paths refused (not regular files) and why, so each is reported once; pruned by rescans. */
@@ -265,6 +268,9 @@ export class FileTargetManager {
    * offers each file to every target: O(files × targets) matches, not a listing per target.
    */
   private async rescanAll(): Promise<void> {
+    // While every directory is watched, a rescan is only a safety net: one in `watchedRescanEvery`.
+    if (this.allWatched && ++this.rescans % watchedRescanEvery !== 0) return;
+    this.allWatched = true;
     const depthByBase = new Map<string, number>();
     for (const rt of this.running.values()) {
       if (!rt.draining) depthByBase.set(rt.base, Math.max(depthByBase.get(rt.base) ?? 0, rt.depth));
@@ -311,6 +317,9 @@ export class FileTargetManager {
     const w = watchDirectory(dir, this.options.logger, (event, name) => {
       if (this.watchers.get(dir) !== entry) return;
       if (name === undefined) {
+        // Events were lost, or the watch broke (the directory went away): watch again, look again.
+        this.watchers.delete(dir);
+        entry.watch.close();
         void this.scanNewDirectory(dir, entry.depth);
         return;
       }
@@ -321,7 +330,11 @@ export class FileTargetManager {
       }
       void this.entryRenamed(dir, path, entry.depth);
     });
-    if (typeof w === 'string') return; // missing: gone already; failed: rescans find new files
+    if (typeof w === 'string') {
+      // missing: gone already; failed: every rescan runs in full, to find new files here
+      if (w === 'failed') this.allWatched = false;
+      return;
+    }
     entry.watch = w;
     this.watchers.set(dir, entry);
   }
@@ -363,3 +376,6 @@ export class FileTargetManager {
     }
   }
 }
+
+/** With every directory watched, one periodic rescan in this many runs (sync_period 10 s: a minute). */
+const watchedRescanEvery = 6;
