@@ -1,5 +1,7 @@
 // Wires the flow together for one config: discovery → relabel → file targets → tail →
-// pipeline → clients, with positions fed by the clients' acknowledgements. Start, reload, stop.
+// pipeline → clients, with positions fed by the clients' acknowledgements; and for a job with a
+// `journal:`, `syslog:` or `loki_push_api:` block, its Source (targets/kinds.ts) → pipeline.
+// Start, reload, stop.
 
 import { hostname as osHostname } from 'node:os';
 import type { Config, ScrapeConfig } from './config/types.js';
@@ -10,8 +12,11 @@ import type { Inspector } from './pipeline/inspect.js';
 import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
-import { FileTargetManager } from './targets/file-targets.js';
-import { resolveTargets } from './targets/resolve.js';
+import { readinessProbeFailure } from './server/server.js';
+import { FileTargetManager } from './targets/file/file-targets.js';
+import { resolveTargets } from './targets/file/resolve.js';
+import { createSource } from './targets/kinds.js';
+import type { Source, SourceStatus } from './targets/source.js';
 import type {
   Discoverer,
   DroppedTarget,
@@ -37,7 +42,7 @@ export interface AgentOptions {
 }
 
 /** Discoverers beyond static_configs (kubernetes_sd_configs, file_sd_configs) plug in here. */
-export type DiscovererFactory = (job: ScrapeConfig, logger: Logger) => Discoverer[];
+export type DiscovererFactory = (job: ScrapeConfig, logger: Logger, metrics?: Metrics) => Discoverer[];
 
 interface Job {
   config: ScrapeConfig;
@@ -47,6 +52,8 @@ interface Job {
   dropped: DroppedTarget[];
   /** The targets of the last sync that are tailed, for /service-discovery. */
   active: FileTarget[];
+  /** The job's journal, syslog or push source; such a job has no file targets. */
+  source?: Source;
 }
 
 export class Agent {
@@ -90,6 +97,24 @@ export class Agent {
     return this.ready;
   }
 
+  /**
+   * What /ready answers (undefined: ready). With `server.health_check_target` (default true), as
+   * Promtail: not ready until a file is tailed or a source is ready; and beyond Promtail, not ready while discovery
+   * cannot reach the Kubernetes API or every client has failed every push for longer than its
+   * `backoff_config.max_period`.
+   */
+  notReady(): string | undefined {
+    if (this.options.config.server.healthCheckTarget === false) return undefined;
+    for (const job of this.jobs) {
+      for (const d of job.discoverers) {
+        const why = d.unhealthy?.();
+        if (why) return why;
+      }
+    }
+    if (!this.hasActiveTarget()) return readinessProbeFailure;
+    return this.options.consumer.unhealthy?.();
+  }
+
   async start(): Promise<void> {
     const { config, logger, metrics } = this.options;
     await this.options.consumer.start?.();
@@ -101,15 +126,32 @@ export class Agent {
       const job: Job = {
         config: sc,
         pipeline,
-        discoverers: this.discoverers(sc, logger),
+        discoverers: sc.source ? [] : this.discoverers(sc, logger, metrics),
         groups: new Map(),
         dropped: [],
         active: [],
       };
       this.jobs.push(job);
+      if (sc.source) {
+        job.source = createSource(
+          sc.source,
+          {
+            jobName: sc.jobName,
+            relabelConfigs: sc.relabelConfigs,
+            sink: (entry) => pipeline.process(entry),
+            positions: this.positions,
+            logger,
+            metrics,
+          },
+          this.budget,
+        );
+        continue;
+      }
       for (const g of staticTargetGroups(sc.jobName, sc.staticConfigs)) job.groups.set(g.source, g);
     }
-    await Promise.all(this.jobs.map((job) => this.syncJob(job)));
+    // A source that cannot start (a port in use) fails the start, as in Promtail.
+    await Promise.all(this.jobs.map((job) => job.source?.start()));
+    await Promise.all(this.jobs.filter((job) => !job.source).map((job) => this.syncJob(job)));
     for (const job of this.jobs) {
       for (const d of job.discoverers) {
         await d.start((groups) => {
@@ -126,7 +168,7 @@ export class Agent {
   async stop(deadlineMs: number): Promise<void> {
     this.ready = false;
     await Promise.all(this.jobs.flatMap((j) => j.discoverers.map((d) => d.stop())));
-    await this.targets.stop();
+    await Promise.all([this.targets.stop(), ...this.jobs.map((j) => j.source?.stop())]);
     for (const job of this.jobs) {
       job.pipeline.flush();
       job.pipeline.close();
@@ -135,20 +177,50 @@ export class Agent {
     await this.positions.stop();
   }
 
-  /** Active targets, for /targets. */
+  /** Active file targets, for /targets. */
   targetStatus(): TargetStatus[] {
     return this.targets.status();
   }
 
+  /** The journal, syslog and push sources, for /targets. */
+  sourceStatus(): SourceStatus[] {
+    return this.jobs.flatMap((j) => (j.source ? [j.source.status()] : []));
+  }
+
+  /**
+   * Whether anything is read: a file target with a file, or a ready source (Promtail's
+   * TargetManagers.Ready: any target manager with a ready target).
+   */
+  hasActiveTarget(): boolean {
+    return (
+      this.targets.status().some((t) => t.files.length > 0) ||
+      this.jobs.some((j) => j.source?.status().ready === true)
+    );
+  }
+
   /** Per job, its config and the targets of its last sync, kept and dropped, for /service-discovery. */
-  serviceDiscovery(): { job: ScrapeConfig; active: FileTarget[]; dropped: DroppedTarget[] }[] {
-    return this.jobs.map((j) => ({ job: j.config, active: j.active, dropped: j.dropped }));
+  serviceDiscovery(): {
+    job: ScrapeConfig;
+    active: FileTarget[];
+    dropped: DroppedTarget[];
+    source?: SourceStatus;
+  }[] {
+    return this.jobs.map((j) => ({
+      job: j.config,
+      active: j.active,
+      dropped: j.dropped,
+      ...(j.source ? { source: j.source.status() } : {}),
+    }));
   }
 
   private async syncJob(job: Job): Promise<void> {
     const { active, dropped } = resolveTargets(job.config, [...job.groups.values()], this.hostname);
     job.dropped = dropped;
     job.active = active;
+    // Promtail counts the targets it does not run at every sync, by its 3.x reasons.
+    for (const d of dropped) {
+      this.options.metrics.targetsFailed.inc({ reason: d.reason === 'relabeling' ? 'dropped' : d.reason });
+    }
     const sink: EntrySink = (entry) => job.pipeline.process(entry);
     await this.targets.sync(
       job.config.jobName,

@@ -5,7 +5,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { Agent } from './agent.js';
-import { ConfigError } from './config/reader.js';
+import { envHint } from './config/expand-env.js';
 import { redactUrlsIn } from './config/redact-url.js';
 import type { Config } from './config/types.js';
 import { createDiscoverers } from './discovery/index.js';
@@ -18,7 +18,7 @@ import { renderServiceDiscoveryPage } from './server/service-discovery.js';
 import { runStdin } from './targets/stdin.js';
 import type { EntryConsumer } from './types.js';
 import { version } from './version.js';
-import { consumerFor, loadEffectiveConfig, renderConfig } from './wiring.js';
+import { consumerFor, describeLoadError, loadEffectiveConfig, renderConfig } from './wiring.js';
 
 // Memory: the agent's live heap is small (tens of MB) but its allocation rate is high; V8's
 // default heap growth lets old space reach several times the live size between full GCs. A
@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     flags = parseFlags(argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`${e.message}\n${usage('logferry')}`);
+      process.stderr.write(`${e.message}\nRun with -help to see every flag.\n`);
       return 2;
     }
     throw e;
@@ -63,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.positional.length > 0) {
-    process.stderr.write(`unexpected argument "${flags.positional[0]}"\n${usage('logferry')}`);
+    process.stderr.write(
+      `unexpected argument "${flags.positional[0]}" (subcommands: targets, pipeline, test)\nRun with -help to see every flag.\n`,
+    );
     return 2;
   }
 
@@ -74,27 +76,33 @@ async function main(argv: string[]): Promise<number> {
   try {
     config = loadEffectiveConfig(flags, { allowNoClients: dryRun });
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`error: invalid config: ${redactUrlsIn(e.message)}\n`);
-      return 1;
-    }
-    throw e;
+    const described = describeLoadError(e, flags);
+    if (!described) throw e;
+    process.stderr.write(described.text);
+    return described.code;
   }
   if (flagValue<boolean>(flags, 'check-syntax')) {
     process.stdout.write('Valid config file! No syntax issues found\n');
     return 0;
-  }
-  if (
-    flagValue<boolean>(flags, 'print-config-stderr') ||
-    flagValue<boolean>(flags, 'log-config-reverse-order')
-  ) {
-    process.stderr.write(renderConfig(config));
   }
 
   const logger = createLogger({
     level: config.server.logLevel as LogLevel,
     format: config.server.logFormat as LogFormat,
   });
+  if (!flagValue<boolean>(flags, 'config.expand-env')) {
+    const hint = envHint(config.file);
+    if (hint) logger.warn(hint.replace(/^hint: /, '').trim());
+  }
+  // As Promtail: the YAML after a header naming the build, on stderr; or logged line by line
+  // at info level, last line first (reads top to bottom in Grafana, newest first).
+  if (flagValue<boolean>(flags, 'print-config-stderr')) {
+    process.stderr.write(`---\n# Loki Config\n# ${buildInfo()}\n${renderConfig(config)}\n\n`);
+  }
+  if (flagValue<boolean>(flags, 'log-config-reverse-order')) {
+    const lines = renderConfig(config).split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) logger.info(lines[i]!, { type: 'config' });
+  }
   const metrics = createMetrics();
   const inspector = inspect ? new Inspector(process.stdout) : undefined;
   if (inspect && !dryRun)
@@ -143,6 +151,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         next = loadEffectiveConfig(flags, { allowNoClients: run.dryRun });
       } catch (e) {
         const reason = redactUrlsIn(e instanceof Error ? e.message : String(e));
+        metrics.configReloadFail.inc();
         logger.error('reload failed: keeping the running config', { err: reason });
         return reason;
       }
@@ -154,6 +163,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         createDiscoverers,
       );
       await agent.start();
+      metrics.configReloadSuccess.inc();
       logger.info('config reloaded', { file: config.file });
       return undefined;
     })().finally(() => {
@@ -162,16 +172,18 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
     return reloading;
   };
 
+  // The server is up from the first instant (/metrics, /ready saying why not yet) while
+  // discovery may still wait for the Kubernetes API.
   let server: HttpServer | undefined;
   try {
-    await agent.start();
     if (!config.server.disable) {
       server = await startHttpServer(config.server.httpListenAddress, config.server.httpListenPort, {
         metrics,
         logger,
-        ready: () => agent.isReady,
+        notReady: () => agent.notReady(),
         configYaml: () => renderConfig(config),
         targets: () => agent.targetStatus(),
+        sources: () => agent.sourceStatus(),
         pages: {
           '/service-discovery': () =>
             renderServiceDiscoveryPage(agent.serviceDiscovery(), {
@@ -180,13 +192,17 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
             }),
         },
         reload,
-        allowReload: config.server.enableRuntimeReload,
-        serveMetrics: config.server.registerInstrumentation,
+        allowReload: () => config.server.enableRuntimeReload,
+        serveMetrics: () => config.server.registerInstrumentation,
+        pathPrefix: config.server.httpPathPrefix ?? '',
+        ...(config.server.httpTls ? { tls: config.server.httpTls } : {}),
       });
     }
+    await agent.start();
   } catch (e) {
     logger.error('failed to start', { err: redactUrlsIn(e instanceof Error ? e.message : String(e)) });
     await agent.stop(1000).catch(() => {});
+    await server?.close();
     return 1;
   }
 
@@ -201,6 +217,11 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   await server?.close();
   logger.info('stopped');
   return 0;
+}
+
+/** Prometheus's version.Info() line, with logferry's facts. */
+function buildInfo(): string {
+  return `(version=${version}, branch=, revision=)`;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,107 +1,18 @@
 // Promtail's command-line flags, parsed the way Go's flag package reads them: one or two
 // dashes, `-name=value` or `-name value`, booleans as `-name`, `-name=true|false`.
 
-export interface FlagSpec {
-  name: string;
-  kind: 'string' | 'boolean' | 'number';
-  default: string | boolean | number;
-  help: string;
-}
+import { parseDuration } from './config/reader.js';
+import { type FlagSpec, promtailFlagSpecs } from './promtail-flags.js';
 
-export const flagSpecs: readonly FlagSpec[] = [
-  { name: 'config.file', kind: 'string', default: 'config.yml', help: 'YAML file to load.' },
-  {
-    name: 'config.expand-env',
-    kind: 'boolean',
-    default: false,
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the help shows the syntax users write
-    help: 'Expand ${VAR} and ${VAR:-default} in the config file before parsing it.',
-  },
-  {
-    name: 'dry-run',
-    kind: 'boolean',
-    default: false,
-    help: 'Print entries to stdout instead of sending them; write no positions.',
-  },
-  {
-    name: 'inspect',
-    kind: 'boolean',
-    default: false,
-    help: 'With -dry-run: show what each pipeline stage changes.',
-  },
-  {
-    name: 'check-syntax',
-    kind: 'boolean',
-    default: false,
-    help: 'Validate the config file and exit (0 when valid, 1 when not).',
-  },
-  {
-    name: 'print-config-stderr',
-    kind: 'boolean',
-    default: false,
-    help: 'Print the effective config (secrets hidden) to stderr at start.',
-  },
-  {
-    name: 'log-config-reverse-order',
-    kind: 'boolean',
-    default: false,
-    help: 'Like -print-config-stderr (accepted for Promtail compatibility).',
-  },
-  { name: 'version', kind: 'boolean', default: false, help: 'Print the version and exit.' },
-  {
-    name: 'stdin',
-    kind: 'boolean',
-    default: false,
-    help: "Read lines from standard input instead of the scrape targets (first scrape config's pipeline).",
-  },
-  {
-    name: 'client.url',
-    kind: 'string',
-    default: '',
-    help: 'Loki push URL: adds a client next to those of the config file (or sets the url of its client: block).',
-  },
-  {
-    name: 'client.tenant-id',
-    kind: 'string',
-    default: '',
-    help: 'Tenant ID (X-Scope-OrgID) of the -client.url / client: client.',
-  },
-  {
-    name: 'client.external-labels',
-    kind: 'string',
-    default: '',
-    help: 'Labels added to the streams of every client: name=value,name2=value2.',
-  },
-  {
-    name: 'client.batch-wait',
-    kind: 'string',
-    default: '1s',
-    help: 'Longest time a batch of the -client.url / client: client waits before it is sent.',
-  },
-  {
-    name: 'client.batch-size-bytes',
-    kind: 'number',
-    default: 1048576,
-    help: 'Largest batch size in bytes of the -client.url / client: client.',
-  },
-  { name: 'positions.file', kind: 'string', default: '/var/log/positions.yaml', help: 'Positions file.' },
-  {
-    name: 'server.http-listen-address',
-    kind: 'string',
-    default: '',
-    help: 'HTTP server address (empty: all interfaces).',
-  },
-  {
-    name: 'server.http-listen-port',
-    kind: 'number',
-    default: 9080,
-    help: 'HTTP server port (0: any free port).',
-  },
-  { name: 'log.level', kind: 'string', default: 'info', help: 'Log level: debug, info, warn, error.' },
-  { name: 'log.format', kind: 'string', default: 'logfmt', help: 'Log format: logfmt or json.' },
-];
+export type { FlagSpec };
+
+/** The agent's flags: every flag of Promtail's -help. */
+export const flagSpecs: readonly FlagSpec[] = promtailFlagSpecs;
 
 export class UsageError extends Error {}
+
+const goTrue = ['1', 't', 'T', 'true', 'TRUE', 'True'];
+const goFalse = ['0', 'f', 'F', 'false', 'FALSE', 'False'];
 
 export interface ParsedFlags {
   /** Values of the flags given, by name. */
@@ -147,10 +58,10 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[] =
         values.set(name, true);
         continue;
       }
-      if (!['true', 'false', '1', '0'].includes(text)) {
-        throw new UsageError(`invalid boolean value "${text}" for flag -${name}`);
-      }
-      values.set(name, text === 'true' || text === '1');
+      // Go's strconv.ParseBool.
+      if (goTrue.includes(text)) values.set(name, true);
+      else if (goFalse.includes(text)) values.set(name, false);
+      else throw new UsageError(`invalid boolean value "${text}" for flag -${name}: parse error`);
       continue;
     }
     if (text === undefined) {
@@ -162,6 +73,12 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[] =
       if (text.trim() === '' || !Number.isFinite(n))
         throw new UsageError(`invalid value "${text}" for flag -${name}: not a number`);
       values.set(name, n);
+    } else if (spec.kind === 'duration') {
+      if (parseDuration(text.trim()) === undefined)
+        throw new UsageError(
+          `invalid value "${text}" for flag -${name}: parse error (a duration such as 10s, 1m30s)`,
+        );
+      values.set(name, text.trim());
     } else {
       values.set(name, text);
     }
@@ -169,28 +86,40 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[] =
   return { values, positional, help };
 }
 
-/** The -help text: every flag with its default, as Go's flag package prints them. */
+/** The -help text: every flag with its default, as Go's flag package prints them, by group. */
 export function usage(program: string, specs: readonly FlagSpec[] = flagSpecs): string {
-  const lines = [
-    `Usage of ${program}:`,
-    `  ${program} [flags]                 run the agent`,
-    `  ${program} targets [flags]         show discovered targets, relabeling and drops (-h for its flags)`,
-    `  ${program} pipeline [flags] [FILE] run sample lines through a job's pipeline`,
-    `  ${program} test FILE...            run config unit tests`,
-    'Flags:',
-  ];
+  const lines = [`Usage of ${program}:`];
+  if (specs === flagSpecs) {
+    lines.push(
+      `  ${program} [flags]                 run the agent`,
+      `  ${program} targets [flags]         show discovered targets, relabeling and drops (-h for its flags)`,
+      `  ${program} pipeline [flags] [FILE] run sample lines through a job's pipeline (-h for its flags)`,
+      `  ${program} test [flags] FILE...    run config unit tests (-h for its flags)`,
+      '',
+      'Flags (one or two dashes; -name=value or -name value). Flags marked "no effect" are',
+      'accepted because Promtail has them, and change nothing in logferry.',
+    );
+  } else {
+    lines.push('Flags:');
+  }
+  let group: string | undefined;
   for (const s of specs) {
-    const type = s.kind === 'boolean' ? '' : s.kind === 'number' ? ' int' : ' string';
+    if (s.group !== undefined && s.group !== group) {
+      group = s.group;
+      lines.push('', `${group}:`);
+    }
+    const type = s.kind === 'boolean' ? '' : ` ${s.goType ?? (s.kind === 'number' ? 'int' : s.kind)}`;
     lines.push(`  -${s.name}${type}`);
     const def =
       s.kind === 'boolean'
         ? s.default
           ? ' (default true)'
           : ''
-        : s.default === ''
+        : s.default === '' || s.default === 0 || s.default === '0'
           ? ''
-          : ` (default ${JSON.stringify(s.default)})`;
-    lines.push(`    \t${s.help}${def}`);
+          : ` (default ${s.kind === 'string' ? JSON.stringify(s.default) : String(s.default)})`;
+    const none = s.noEffect ? ` [no effect: ${s.noEffect}]` : '';
+    lines.push(`    \t${s.help}${def}${none}`);
   }
   return `${lines.join('\n')}\n`;
 }

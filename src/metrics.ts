@@ -3,14 +3,59 @@
 // (the `metrics` stage) register them on the same registry.
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { version } from './version.js';
 
 export function createMetrics(registry = new Registry()) {
   // The event-loop lag histogram samples with a libuv timer; at prom-client's default 10 ms that
   // alone costs ~0.5 % of a core in an idle agent. Once a second is plenty for the lag metrics.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
   const registers = [registry];
+  // Promtail's `version.NewCollector("promtail")`: one series with the build's facts, value 1.
+  new Gauge({
+    name: 'promtail_build_info',
+    help: "A metric with a constant '1' value labeled by version, revision, branch, goversion from which promtail was built, and the goos and goarch for the build.",
+    labelNames: ['version', 'revision', 'branch', 'goversion', 'goos', 'goarch', 'tags'],
+    registers,
+  }).set(
+    {
+      version,
+      revision: process.env.LOGFERRY_REVISION ?? '',
+      branch: process.env.LOGFERRY_BRANCH ?? '',
+      goversion: `node${process.versions.node}`,
+      goos: process.platform,
+      goarch: process.arch,
+      tags: 'logferry',
+    },
+    1,
+  );
   return {
     registry,
+    // config reloads (SIGHUP, /reload)
+    configReloadSuccess: new Counter({
+      name: 'promtail_config_reload_success_total',
+      help: 'Number of reload success times.',
+      registers,
+    }),
+    configReloadFail: new Counter({
+      name: 'promtail_config_reload_fail_total',
+      help: 'Number of reload fail times.',
+      registers,
+    }),
+    // Targets that discovery found and the agent does not tail, by Promtail 3.x's reasons:
+    // dropped (by relabeling), wrong_host, no_path, exists, error; counted at every sync as Promtail does.
+    // Also paths a glob matched that are not tailed (not_regular_file, symlink_loop, unreadable), each once.
+    targetsFailed: new Counter({
+      name: 'promtail_targets_failed_total',
+      help: 'Number of failed targets.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    // discovery: Prometheus's Kubernetes SD counter, which Promtail exposes too.
+    kubernetesSdFailures: new Counter({
+      name: 'prometheus_sd_kubernetes_failures_total',
+      help: 'The number of failed WATCH/LIST requests.',
+      registers,
+    }),
     // tail / targets
     // A gauge, as in Promtail: the read position in the file (falls to 0 after a rotation), so
     // `promtail_file_bytes_total - promtail_read_bytes_total` is the lag, as dashboards compute it.
@@ -40,14 +85,6 @@ export function createMetrics(registry = new Registry()) {
     targetsActive: new Gauge({
       name: 'promtail_targets_active_total',
       help: 'Number of active total.',
-      registers,
-    }),
-    // Promtail's counter of targets it could not run; logferry counts here the paths a glob
-    // matched that are not tailed (FIFOs, devices, symlink loops), each once.
-    targetsFailed: new Counter({
-      name: 'promtail_targets_failed_total',
-      help: 'Number of failed targets.',
-      labelNames: ['reason'],
       registers,
     }),
     // logferry's own: bytes of a file that will never be read (deleted or rotated away, or

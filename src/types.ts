@@ -66,6 +66,8 @@ export const ReservedLabels = {
 export interface Discoverer {
   start(update: (groups: TargetGroup[]) => void): Promise<void>;
   stop(): Promise<void>;
+  /** Why discovery cannot see its source now (e.g. the Kubernetes API is unreachable); undefined when it can. For /ready. */
+  unhealthy?(): string | undefined;
 }
 
 /** A target that will be tailed: its public labels and the files it names. */
@@ -118,6 +120,8 @@ export interface EntryConsumer {
   send(entry: Entry): void;
   /** Sends what is queued, within the deadline. */
   stop(deadlineMs: number): Promise<void>;
+  /** Why entries cannot leave now (every client failing); undefined when they can. For /ready. */
+  unhealthy?(): string | undefined;
 }
 
 const wallClockOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();

@@ -6,8 +6,12 @@ import { LokiClient } from './client/client.js';
 import { DryRunPrinter } from './client/dry-run.js';
 import { ClientFanout } from './client/fanout.js';
 import { createReadlineLimiter } from './client/limits.js';
-import { loadConfig } from './config/load.js';
+import { envHint } from './config/expand-env.js';
+import { FlagError } from './config/flags.js';
+import { ConfigFileError, loadConfig } from './config/load.js';
+import { ConfigError } from './config/reader.js';
 import { configToYaml } from './config/redact.js';
+import { redactUrlsIn } from './config/redact-url.js';
 import type { Config } from './config/types.js';
 import { flagValue, type ParsedFlags } from './flags.js';
 import { formatLabels } from './labels.js';
@@ -23,6 +27,23 @@ export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: 
     flags: flags.values,
     checkFiles: flagValue<boolean>(flags, 'check-syntax'),
   });
+}
+
+/**
+ * What a user reads when the config cannot be used: one line for a file that cannot be read,
+ * every error (up to 20) of a file that can, a hint when `${VAR}` is used without
+ * -config.expand-env; and the exit code (1, or 2 for a bad flag value as Go's flag package).
+ * Undefined for an error that is not about the config.
+ */
+export function describeLoadError(
+  e: unknown,
+  flags: ParsedFlags,
+): { text: string; code: number } | undefined {
+  if (e instanceof ConfigFileError) return { text: `error: ${e.message}\n`, code: 1 };
+  if (e instanceof FlagError) return { text: `${e.message}\nRun with -help to see every flag.\n`, code: 2 };
+  if (!(e instanceof ConfigError)) return undefined;
+  const hint = flagValue<boolean>(flags, 'config.expand-env') ? '' : envHint(e.file);
+  return { text: `error: invalid config: ${redactUrlsIn(e.message)}\n${hint}`, code: 1 };
 }
 
 export function renderConfig(config: Config): string {
@@ -78,6 +99,10 @@ export function consumerFor(config: Config, options: ConsumerOptions): EntryCons
   const limiter = createReadlineLimiter(config.limits, options.metrics, (entry) => fanout.send(entry));
   return {
     send: limiter.send,
+    unhealthy: () =>
+      clients.length > 0 && clients.every((c) => c.failing())
+        ? 'Not ready: every client has failed every push for longer than its backoff_config.max_period'
+        : undefined,
     async stop(deadlineMs) {
       limiter.flush();
       await fanout.stop(deadlineMs);

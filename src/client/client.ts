@@ -66,6 +66,8 @@ export class LokiClient {
   private idleWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
   private readonly transport: PushTransport;
+  /** When (performance.now()) the current run of failed pushes began; undefined after a success. */
+  private failingSince: number | undefined;
 
   constructor(opts: LokiClientOptions) {
     const cfg = opts.config;
@@ -93,6 +95,11 @@ export class LokiClient {
     this.metrics.encodedBytes.labels({ host: this.host }).inc(0);
     this.metrics.sentBytes.labels({ host: this.host }).inc(0);
     this.metrics.sentEntries.labels({ host: this.host }).inc(0);
+  }
+
+  /** True while every push has failed for longer than `backoff_config.max_period` (for /ready). */
+  failing(now = performance.now()): boolean {
+    return this.failingSince !== undefined && now - this.failingSince > this.cfg.backoff.maxPeriodMs;
   }
 
   /** Queues an entry; never blocks. Entries sent after stop() began are neither sent nor released. */
@@ -306,11 +313,13 @@ export class LokiClient {
         return;
       }
       if (last.error === undefined) {
+        this.failingSince = undefined;
         this.metrics.sentBytes.inc({ host: this.host }, body.length);
         this.metrics.sentEntries.inc({ host: this.host }, batch.entries);
         batch.release();
         return;
       }
+      this.failingSince ??= performance.now();
       // Only 429, 5xx and connection-level errors are worth another attempt.
       if (last.status > 0 && last.status !== 429 && Math.floor(last.status / 100) !== 5) break;
       this.log.warn('error sending batch, will retry', { status: last.status, tenant, error: last.error });

@@ -1,5 +1,5 @@
-// The -dry-run "client": prints each entry as Promtail does (`<time>\t<labels>\t<line>`) instead
-// of sending it, and acknowledges it at once.
+// The -dry-run "client": prints each entry as Promtail does (`<time>\t<labels>\t<line>`, then
+// `\t<structured metadata>` when the entry has some) instead of sending it, and acknowledges it at once.
 
 import type { Entry } from '../types.js';
 
@@ -16,7 +16,12 @@ export class DryRunPrinter {
   send(entry: Entry): void {
     const ts = formatGoTimestamp(entry.timestamp);
     const labels = this.formatLabels(entry.labels);
-    this.write(`${this.colour ? blue(ts) : ts}\t${this.colour ? yellow(labels) : labels}\t${entry.line}\n`);
+    // Structured metadata follows the line, as a labels string, when the entry has any.
+    const sm = entry.structuredMetadata;
+    const metadata = sm && Object.keys(sm).length > 0 ? `\t${this.formatLabels(sm)}` : '';
+    this.write(
+      `${this.colour ? blue(ts) : ts}\t${this.colour ? yellow(labels) : labels}\t${entry.line}${metadata}\n`,
+    );
     entry.delivery?.release();
   }
 }

@@ -32,6 +32,8 @@
 //                 drone substitutes VAR or word; here word when VAR is set and non-empty (`:+`)
 //                 or set (`+`), else "" (drone rejects `+` without a colon).
 
+import { readFileSync } from 'node:fs';
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** A malformed reference, or a `${VAR:?message}` whose variable is unset. */
@@ -475,4 +477,23 @@ function parseClass(p: string[], from: number): { test(ch: string): boolean; end
     end: i + 1,
     test: (ch) => ranges.some(([lo, hi]) => lo <= ch && ch <= hi) !== negate,
   };
+}
+
+/** A hint when the file holds `${VAR}` references that were not expanded. */
+export function envHint(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    // Not in a YAML comment (a rough cut: `#` before the reference).
+    const m = /^[^#]*?\$\{([A-Za-z_][A-Za-z0-9_]*)/.exec(lines[i]!);
+    if (m) {
+      return `hint: ${file}:${i + 1} uses \${${m[1]}}, which is only replaced by the environment variable's value with -config.expand-env=true\n`;
+    }
+  }
+  return '';
 }

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { parseDiscoveryConfigs } from '../discovery/index.js';
 import { validatePipeline } from '../pipeline/pipeline.js';
 import { parseRelabelRules } from '../relabel/relabel.js';
-import { parseWalConfig } from '../wal/config.js';
+import { parseSourceConfig, type SourceConfig, type SourceKind, sourceKeys } from '../targets/kinds.js';
+import { defaultWalConfig, parseWalConfig } from '../wal/config.js';
 import { isEmpty, nonNegative, notSupported, positive } from './checks.js';
 import { checkClients, parseClient, parseLabels } from './clients.js';
 import { defaults } from './defaults.js';
@@ -14,6 +15,7 @@ import { EnvExpansionError, expandEnvWithLines } from './expand-env.js';
 import { type FlagOverrides, overrideFlags } from './flags.js';
 import { ConfigError, ConfigNode } from './reader.js';
 import { checkClientFiles } from './secret-files.js';
+import { checkServerTls, parseServerTls, ServerTlsError } from './tls.js';
 import type {
   Config,
   DecompressionConfig,
@@ -38,15 +40,70 @@ export interface LoadOptions {
   checkFiles?: boolean;
 }
 
-/** Reads and parses a config file; throws ConfigError (or Error when the file cannot be read). */
+/** The config file cannot be read at all; the message names it and says what to do. */
+export class ConfigFileError extends Error {
+  override name = 'ConfigFileError';
+}
+
+/** Reads and parses a config file; throws ConfigError, or ConfigFileError when the file cannot be read. */
 export function loadConfig(file: string, opts: LoadOptions): Config {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new Error(`failed to read config file ${file}: ${(e as Error).message}`);
+    throw new ConfigFileError(unreadableFile(file, e as NodeJS.ErrnoException));
   }
   return parseConfig(decodeUtf8(bytes, file), file, opts);
+}
+
+function unreadableFile(file: string, e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return `config file ${file} does not exist: pass the path of your Promtail config with -config.file=/path/to/config.yaml`;
+    case 'EACCES':
+    case 'EPERM':
+      return `config file ${file} cannot be read (permission denied): give the user logferry runs as read access to it`;
+    case 'EISDIR':
+      return `config file ${file} is a directory: pass the YAML file inside it with -config.file=${file.replace(/\/+$/, '')}/config.yaml`;
+    default:
+      return `config file ${file} cannot be read (${e.code ?? e.message}): check the path given with -config.file`;
+  }
+}
+
+/** At most this many errors of one file are listed. */
+export const maxListedErrors = 20;
+
+/** Several errors of one config file, one per line (file:line: key: reason). */
+export class ConfigErrors extends ConfigError {
+  constructor(readonly errors: readonly ConfigError[]) {
+    const first = errors[0]!;
+    super(first.file, first.line, first.key, first.reason);
+    const shown = errors.slice(0, maxListedErrors).map((e) => e.message);
+    if (errors.length > maxListedErrors) shown.push(`... and ${errors.length - maxListedErrors} more`);
+    this.message = errors.length === 1 ? first.message : `${errors.length} errors:\n${shown.join('\n')}`;
+  }
+}
+
+/** Runs the parts of a config one by one so that every part's first error is reported, not just the file's first. */
+class Collector {
+  readonly errors: ConfigError[] = [];
+
+  run<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (e instanceof ConfigErrors) this.errors.push(...e.errors);
+      else this.errors.push(e);
+      return fallback;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.errors.length === 0) return;
+    const sorted = [...this.errors].sort((a, b) => a.line - b.line);
+    throw sorted.length === 1 ? sorted[0]! : new ConfigErrors(sorted);
+  }
 }
 
 /** Parses config text; `file` names it in errors. Throws ConfigError or FlagError. */
@@ -68,30 +125,52 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
   if (!root.missing && !root.isMap()) {
     root.fail('expected a mapping of sections (server, clients, positions, scrape_configs, ...)');
   }
-  root.expectKeys(topLevelKeys);
-  if (opts.checkFiles) checkClientFiles(root);
+  const errors = new Collector();
+  for (const key of root.keys()) {
+    if (!topLevelKeys.includes(key)) {
+      errors.run(
+        () => root.failKey(key, `unknown key (allowed here: ${topLevelKeys.join(', ')})`),
+        undefined,
+      );
+    }
+  }
+  if (opts.checkFiles) errors.run(() => checkClientFiles(root), undefined);
 
-  const limitsNode = pickAlias(root, 'limits_config', 'limit_config');
-  parseIgnoredSections(root);
-  const clients = root
-    .get('clients')
-    .list()
-    .map((n) => parseClient(n, true));
+  const limitsNode = errors.run(
+    () => pickAlias(root, 'limits_config', 'limit_config'),
+    root.get('limits_config'),
+  );
+  errors.run(() => parseIgnoredSections(root), undefined);
+  const clientNodes = errors.run(() => root.get('clients').list(), []);
+  const clients = clientNodes.flatMap((n) => errors.run(() => [parseClient(n, true)], []));
   const legacyNode = root.get('client');
-  const legacy = legacyNode.missing ? undefined : parseClient(legacyNode, false);
+  const legacy = legacyNode.missing ? undefined : errors.run(() => parseClient(legacyNode, false), undefined);
 
   const config: Config = {
     file,
-    server: parseServer(root.get('server')),
-    positions: parsePositions(root.get('positions')),
+    server: errors.run(() => parseServer(root.get('server')), { ...defaults.server }),
+    positions: errors.run(() => parsePositions(root.get('positions')), { ...defaults.positions }),
     clients,
-    scrapeConfigs: parseScrapeConfigs(root.get('scrape_configs')),
-    limits: parseLimits(limitsNode),
-    targetConfig: parseTargetConfig(root.get('target_config')),
-    wal: parseWalConfig(root.get('wal')),
-    global: { fileWatch: parseGlobal(root.get('global')) },
+    scrapeConfigs: parseScrapeConfigs(root.get('scrape_configs'), errors),
+    limits: errors.run(() => parseLimits(limitsNode), { ...defaults.limits }),
+    targetConfig: errors.run(() => parseTargetConfig(root.get('target_config')), {
+      syncPeriodMs: defaults.targetSyncPeriodMs,
+      drainGracePeriodMs: defaults.drainGracePeriodMs,
+    }),
+    wal: errors.run(() => parseWalConfig(root.get('wal')), { ...defaultWalConfig }),
+    global: { fileWatch: errors.run(() => parseGlobal(root.get('global')), { ...defaults.fileWatch }) },
   };
+  errors.throwIfAny();
   const result = overrideFlags(config, legacy, opts.flags);
+  // HTTPS or not is decided once the -server.http-tls-* flags are on top of the file's keys.
+  try {
+    const tls = result.server.httpTls && checkServerTls(result.server.httpTls);
+    if (tls) result.server.httpTls = tls;
+    else delete result.server.httpTls;
+  } catch (e) {
+    if (e instanceof ServerTlsError) root.get('server').get('http_tls_config').fail(e.message);
+    throw e;
+  }
   checkClients(root, result.clients, clients.length, opts.allowNoClients ?? false);
   return result;
 }
@@ -141,6 +220,8 @@ const serverKeys = [
   'http_path_prefix',
   'profiling_enabled',
   'external_url',
+  'http_tls_config',
+  'tls_min_version',
 ];
 
 /**
@@ -189,14 +270,11 @@ export const ignoredServerKeys: readonly string[] = [
   'trace_request_exclude_headers_list',
   'cluster_validation',
   'tls_cipher_suites',
-  'tls_min_version',
 ];
 
 function parseServer(node: ConfigNode): ServerConfig {
-  node.expectKeys([...serverKeys, ...ignoredServerKeys, 'http_tls_config'], serverKeys);
-  if (!isEmpty(node.get('http_tls_config'))) {
-    notSupported(node, 'http_tls_config', 'serve HTTPS through a proxy in front of logferry');
-  }
+  node.expectKeys([...serverKeys, ...ignoredServerKeys], serverKeys);
+  const httpTls = parseServerTls(node);
   const d = defaults.server;
   const port = node.get('http_listen_port').integer(d.httpListenPort);
   if (port < 0 || port > 65535) node.get('http_listen_port').fail(`port ${port} is out of range 0-65535`);
@@ -216,6 +294,7 @@ function parseServer(node: ConfigNode): ServerConfig {
     logFormat: node.get('log_format').oneOf(['logfmt', 'json'], d.logFormat),
     healthCheckTarget: node.get('health_check_target').boolean(d.healthCheckTarget),
     httpPathPrefix: node.get('http_path_prefix').string(d.httpPathPrefix),
+    httpTls,
   };
 }
 
@@ -300,9 +379,7 @@ const scrapeKeys = [
 
 /** Promtail target kinds logferry does not read; a config using one is rejected, not ignored. */
 export const unsupportedScrapeKeys: readonly string[] = [
-  'syslog',
   'gcplog',
-  'loki_push_api',
   'windows_events',
   'kafka',
   'azure_event_hubs',
@@ -325,14 +402,19 @@ export const unsupportedScrapeKeys: readonly string[] = [
   'triton_sd_configs',
 ];
 
-function parseScrapeConfigs(list: ConfigNode): ScrapeConfig[] {
+function parseScrapeConfigs(list: ConfigNode, errors: Collector): ScrapeConfig[] {
   const configs: ScrapeConfig[] = [];
   const jobs = new Map<string, number>();
-  for (const node of list.list()) {
-    const sc = parseScrapeConfig(node);
+  for (const node of errors.run(() => list.list(), [])) {
+    const sc = errors.run(() => parseScrapeConfig(node), undefined);
+    if (!sc) continue;
     const first = jobs.get(sc.jobName);
     if (first !== undefined) {
-      node.get('job_name').fail(`duplicate job_name "${sc.jobName}" (first used on line ${first})`);
+      errors.run(
+        () => node.get('job_name').fail(`duplicate job_name "${sc.jobName}" (first used on line ${first})`),
+        undefined,
+      );
+      continue;
     }
     jobs.set(sc.jobName, sc.line);
     configs.push(sc);
@@ -342,22 +424,17 @@ function parseScrapeConfigs(list: ConfigNode): ScrapeConfig[] {
 
 function parseScrapeConfig(node: ConfigNode): ScrapeConfig {
   if (!node.isMap()) node.fail('expected a mapping with job_name, static_configs, ...');
-  if (!node.get('journal').missing) {
-    node.failKey(
-      'journal',
-      'reading the systemd journal is not supported yet; keep Promtail for this job for now',
-    );
-  }
   for (const key of unsupportedScrapeKeys) {
     if (!isEmpty(node.get(key))) {
       notSupported(
         node,
         key,
-        'logferry reads log files found by static_configs, file_sd_configs and kubernetes_sd_configs',
+        'logferry reads log files (static_configs, file_sd_configs, kubernetes_sd_configs), the systemd journal, syslog and Loki pushes',
       );
     }
   }
-  node.expectKeys([...scrapeKeys, 'journal', ...unsupportedScrapeKeys], scrapeKeys);
+  const kindKeys = Object.values(sourceKeys);
+  node.expectKeys([...scrapeKeys, ...kindKeys, ...unsupportedScrapeKeys], [...scrapeKeys, ...kindKeys]);
   const jobNode = node.get('job_name');
   const jobName = jobNode.string();
   if (jobName === '') jobNode.fail('job_name is empty');
@@ -391,7 +468,37 @@ function parseScrapeConfig(node: ConfigNode): ScrapeConfig {
   }
   const decompression = parseDecompression(node.get('decompression'));
   if (decompression) sc.decompression = decompression;
+  const source = parseSource(node);
+  if (source) sc.source = source;
   return sc;
+}
+
+/**
+ * The job's `journal:`, `syslog:` or `loki_push_api:` block. Such a job reads that source only:
+ * Promtail ignores the block of a job that also has discovery configs (it becomes a file job),
+ * and the other blocks after the first; logferry refuses both rather than ignore a block.
+ */
+function parseSource(node: ConfigNode): SourceConfig | undefined {
+  const given = (Object.keys(sourceKeys) as SourceKind[]).filter((k) => !node.get(sourceKeys[k]).missing);
+  if (given.length === 0) return undefined;
+  const key = sourceKeys[given[0]!];
+  if (given.length > 1) {
+    node.failKey(
+      sourceKeys[given[1]!],
+      `a scrape config reads one source: it already has ${key}; give each its own job`,
+    );
+  }
+  for (const sd of ['static_configs', 'file_sd_configs', 'kubernetes_sd_configs']) {
+    if (!node.get(sd).missing) {
+      node.failKey(
+        sd,
+        `a job with ${key} reads no files (Promtail ignores its ${key} block here); put the files in their own job`,
+      );
+    }
+  }
+  const block = node.get(key);
+  if (!block.isMap()) block.fail(`expected a mapping of ${key} settings`);
+  return parseSourceConfig(given[0]!, block);
 }
 
 function parseStaticConfig(node: ConfigNode): StaticConfig {

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import type { RelabelRule } from '../relabel/relabel.js';
 import { formatDuration } from './reader.js';
 import { redactUrl, SECRET } from './redact-url.js';
-import type { ClientConfig, Config, ScrapeConfig } from './types.js';
+import type { ClientConfig, Config, ScrapeConfig, ServerTlsConfig } from './types.js';
 
 export { redactUrl, redactUrlsIn, SECRET } from './redact-url.js';
 
@@ -38,6 +38,7 @@ export function configToYaml(config: Config): string {
       log_format: config.server.logFormat,
       health_check_target: config.server.healthCheckTarget ?? true,
       enable_runtime_reload: config.server.enableRuntimeReload,
+      ...serverTlsToYaml(config.server.httpTls),
     },
     clients: config.clients.map(clientToYaml),
     positions: {
@@ -66,6 +67,19 @@ export function configToYaml(config: Config): string {
     }),
   };
   return stringify(out, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+function serverTlsToYaml(tls: ServerTlsConfig | undefined): Record<string, unknown> {
+  if (!tls) return {};
+  const out: Record<string, unknown> = {};
+  if (tls.certFile) out.cert_file = tls.certFile;
+  if (tls.keyFile) out.key_file = tls.keyFile;
+  if (tls.cert) out.cert = tls.cert;
+  if (tls.key) out.key = SECRET;
+  out.client_auth_type = tls.clientAuthType;
+  if (tls.clientCaFile) out.client_ca_file = tls.clientCaFile;
+  if (tls.clientCa) out.client_ca = tls.clientCa;
+  return { http_tls_config: out, ...(tls.minVersion ? { tls_min_version: tls.minVersion } : {}) };
 }
 
 function clientToYaml(c: ClientConfig): Record<string, unknown> {

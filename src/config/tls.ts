@@ -1,8 +1,15 @@
-// A client's `tls_config`: CA, certificate and key files, server name, insecure_skip_verify.
+// A client's `tls_config` (CA, certificate and key files, server name, insecure_skip_verify) and
+// the HTTPS server's `server.http_tls_config`.
 
 import { isEmpty, notSupported } from './checks.js';
 import type { ConfigNode } from './reader.js';
-import type { TlsConfig } from './types.js';
+import {
+  type ClientAuthType,
+  clientAuthTypes,
+  type ServerTlsConfig,
+  type TlsConfig,
+  tlsVersions,
+} from './types.js';
 
 export function parseTls(node: ConfigNode): TlsConfig {
   for (const key of ['ca', 'cert', 'key']) {
@@ -33,5 +40,64 @@ export function parseTls(node: ConfigNode): TlsConfig {
   if (cert) tls.certFile = cert;
   if (key) tls.keyFile = key;
   if (serverName) tls.serverName = serverName;
+  return tls;
+}
+
+/**
+ * The server's `http_tls_config` (dskit's keys) and `tls_min_version`, as written: the
+ * `-server.http-tls-*` flags go on top before `checkServerTls` decides on HTTPS.
+ */
+export function parseServerTls(server: ConfigNode): ServerTlsConfig {
+  const node = server.get('http_tls_config');
+  const known = ['cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'cert', 'key', 'client_ca'];
+  node.expectKeys(known);
+  const tls: ServerTlsConfig = {
+    clientAuthType: node.get('client_auth_type').missing
+      ? 'NoClientCert'
+      : ((node.get('client_auth_type').string() || 'NoClientCert') as ClientAuthType),
+  };
+  for (const [key, field] of [
+    ['cert_file', 'certFile'],
+    ['key_file', 'keyFile'],
+    ['client_ca_file', 'clientCaFile'],
+    ['cert', 'cert'],
+    ['key', 'key'],
+    ['client_ca', 'clientCa'],
+  ] as const) {
+    const v = node.get(key).optionalString();
+    if (v) tls[field] = v;
+  }
+  const min = server.get('tls_min_version');
+  if (!min.missing && min.string() !== '') tls.minVersion = min.oneOf(tlsVersions);
+  return tls;
+}
+
+export class ServerTlsError extends Error {}
+
+/** dskit's rules for the HTTPS server (from Prometheus exporter-toolkit); undefined = plain HTTP. */
+export function checkServerTls(tls: ServerTlsConfig): ServerTlsConfig | undefined {
+  if (!(clientAuthTypes as readonly string[]).includes(tls.clientAuthType)) {
+    throw new ServerTlsError(
+      `invalid client_auth_type "${tls.clientAuthType}": must be one of ${clientAuthTypes.join(', ')}`,
+    );
+  }
+  const hasCert = Boolean(tls.certFile || tls.cert);
+  const hasKey = Boolean(tls.keyFile || tls.key);
+  if (!hasCert && !hasKey) return undefined;
+  if (!hasCert) throw new ServerTlsError('a key is set without a certificate (cert_file)');
+  if (!hasKey) throw new ServerTlsError('a certificate is set without its key (key_file)');
+  if ((tls.clientCaFile || tls.clientCa) && tls.clientAuthType === 'NoClientCert') {
+    throw new ServerTlsError(
+      'client CAs are set without a client auth policy: set client_auth_type (e.g. RequireAndVerifyClientCert)',
+    );
+  }
+  if (
+    (tls.clientAuthType === 'VerifyClientCertIfGiven' ||
+      tls.clientAuthType === 'RequireAndVerifyClientCert') &&
+    !tls.clientCaFile &&
+    !tls.clientCa
+  ) {
+    throw new ServerTlsError(`client_auth_type ${tls.clientAuthType} needs client_ca_file to verify against`);
+  }
   return tls;
 }

@@ -2,6 +2,7 @@
 // Durations are in milliseconds, sizes in bytes. `config/load.ts` produces it from YAML.
 
 import type { RelabelRule } from '../relabel/relabel.js';
+import type { SourceConfig } from '../targets/kinds.js';
 import type { LabelSet } from '../types.js';
 import type { WalConfig } from '../wal/config.js';
 import type { ConfigNode } from './reader.js';
@@ -39,6 +40,34 @@ export interface ServerConfig {
   healthCheckTarget?: boolean;
   /** `server.http_path_prefix`: base path of every route (default ""). Set by the loader. */
   httpPathPrefix?: string;
+  /** `server.http_tls_config` (and `-server.http-tls-*`): serve HTTPS when a certificate and key are set. */
+  httpTls?: ServerTlsConfig;
+}
+
+/** Client certificate policies, by Go's crypto/tls names (as Promtail's `client_auth_type`). */
+export const clientAuthTypes = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
+export type ClientAuthType = (typeof clientAuthTypes)[number];
+
+export const tlsVersions = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'] as const;
+
+/** The HTTPS server's TLS settings: dskit's `http_tls_config` plus `tls_min_version`. */
+export interface ServerTlsConfig {
+  certFile?: string;
+  keyFile?: string;
+  /** `cert` / `key` / `client_ca`: PEM text in the config itself. */
+  cert?: string;
+  key?: string;
+  clientAuthType: ClientAuthType;
+  clientCaFile?: string;
+  clientCa?: string;
+  /** `tls_min_version`, e.g. VersionTLS12; absent = Node's default. */
+  minVersion?: (typeof tlsVersions)[number];
 }
 
 export interface PositionsConfig {
@@ -120,6 +149,8 @@ export interface ScrapeConfig {
   encoding?: string;
   /** `decompression`; absent = files are read as they are. */
   decompression?: DecompressionConfig;
+  /** `journal:`, `syslog:` or `loki_push_api:`: the job reads that source, not files (no `__path__` discovery). */
+  source?: SourceConfig;
 }
 
 export interface DecompressionConfig {

@@ -11,13 +11,20 @@ import { FileSdDiscoverer, parseFileSdConfig } from './file-sd.js';
 import { KubernetesDiscoverer } from './kubernetes.js';
 import { type KubernetesSdConfig, parseKubernetesSdConfig } from './kubernetes-config.js';
 
-export const createDiscoverers: DiscovererFactory = (job, logger) => buildDiscoverers(job, logger);
+export const createDiscoverers: DiscovererFactory = (job, logger, metrics) =>
+  buildDiscoverers(
+    job,
+    logger,
+    metrics ? { onKubernetesFailure: () => metrics.kubernetesSdFailures.inc() } : {},
+  );
 
 export interface DiscoveryOverrides {
   /** The node whose pods are watched (default `$HOSTNAME`, else the hostname). */
   nodeName?: string;
   env?: NodeJS.ProcessEnv;
   serviceAccountDir?: string;
+  /** Called at every failed Kubernetes list or watch. */
+  onKubernetesFailure?: () => void;
 }
 
 export function buildDiscoverers(
@@ -37,6 +44,7 @@ export function buildDiscoverers(
         ...(overrides.nodeName !== undefined ? { nodeName: overrides.nodeName } : {}),
         ...(overrides.env ? { env: overrides.env } : {}),
         ...(overrides.serviceAccountDir ? { serviceAccountDir: overrides.serviceAccountDir } : {}),
+        ...(overrides.onKubernetesFailure ? { onFailure: overrides.onKubernetesFailure } : {}),
       }),
     );
   });

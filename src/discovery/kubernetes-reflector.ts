@@ -26,6 +26,8 @@ export async function syncedWithin(reflectors: readonly Reflector[], timeoutMs: 
 
 export interface ReflectorOptions {
   logger: Logger;
+  /** Called at every failed list or watch (`prometheus_sd_kubernetes_failures_total`). */
+  onFailure?: (() => void) | undefined;
   minBackoffMs: number;
   maxBackoffMs: number;
   watchTimeoutSeconds: readonly [number, number];
@@ -49,6 +51,8 @@ export class Reflector {
   private resolveSynced!: () => void;
   private backoffMs: number;
   private failures = 0;
+  /** The last failure's reason, for /ready. */
+  lastError = '';
   private restartTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -179,6 +183,15 @@ export class Reflector {
     return controller;
   }
 
+  /** True from a failed list/watch until the next one succeeds. */
+  get failing(): boolean {
+    return this.failures > 0;
+  }
+
+  get what(): string {
+    return this.target.what;
+  }
+
   private succeeded(): void {
     if (this.failures > 0) this.logger.info('watching again', { afterFailures: this.failures });
     this.failures = 0;
@@ -188,9 +201,11 @@ export class Reflector {
   private failed(err: unknown): void {
     if (this.stopped || this.restartTimer) return;
     this.failures++;
+    this.options.onFailure?.();
     const delay = this.backoffMs * (0.8 + Math.random() * 0.4);
     this.backoffMs = Math.min(this.options.maxBackoffMs, this.backoffMs * 2);
     const { status, reason } = describeError(err);
+    this.lastError = status ? `${status} ${reason}` : reason;
     const fields = { err: reason, status, retryInMs: Math.round(delay), failures: this.failures };
     const hint =
       status === 401

@@ -47,6 +47,8 @@ export interface KubernetesDiscovererOptions {
   maxBackoffMs?: number;
   /** Server-side watch timeout, picked at random in [min, max] seconds per watch. Default [300, 600]. */
   watchTimeoutSeconds?: readonly [number, number];
+  /** Called at every failed list or watch (`prometheus_sd_kubernetes_failures_total`). */
+  onFailure?: () => void;
 }
 
 export class KubernetesDiscoverer implements Discoverer {
@@ -116,6 +118,7 @@ export class KubernetesDiscoverer implements Discoverer {
       minBackoffMs: this.options.minBackoffMs ?? 500,
       maxBackoffMs: this.options.maxBackoffMs ?? 30_000,
       watchTimeoutSeconds: this.options.watchTimeoutSeconds ?? [300, 600],
+      onFailure: this.options.onFailure,
     };
 
     // Node and namespace metadata first, so pods are emitted with it from the start instead of
@@ -216,6 +219,14 @@ export class KubernetesDiscoverer implements Discoverer {
     } else {
       this.logger.info('pods listed', { pods: this.pods.size, node: this.nodeName });
     }
+  }
+
+  /** For /ready: the Kubernetes API cannot be reached (a list or watch keeps failing). */
+  unhealthy(): string | undefined {
+    const failing = this.reflectors.find((r) => r.failing);
+    return failing
+      ? `Not ready: cannot reach the Kubernetes API (listing ${failing.what} fails: ${failing.lastError})`
+      : undefined;
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,7 @@
 // location, output format and colour, and label-set printing.
 
 import { dirname, resolve } from 'node:path';
+import { envHint } from '../config/expand-env.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
@@ -102,7 +103,10 @@ export function loadCommandConfig(file: string, expandEnv: boolean, env: NodeJS.
   try {
     return loadConfig(file, { expandEnv, env, allowNoClients: true });
   } catch (e) {
-    if (e instanceof ConfigError) throw new CommandError(`invalid config: ${e.message}`);
+    if (e instanceof ConfigError)
+      throw new CommandError(
+        `invalid config: ${e.message}${expandEnv ? '' : `\n${envHint(file)}`.trimEnd()}`,
+      );
     if (e instanceof Error) throw new CommandError(e.message);
     throw e;
   }

@@ -68,12 +68,39 @@ export interface RunOptions {
   timestamp?: bigint;
 }
 
+/** One entry fed to the pipeline: its start labels, line and time; or one a source skipped. */
+export interface PipelineInput {
+  labels: LabelSet;
+  line: string;
+  /** Unix ns; default the clock when it is processed. */
+  timestamp?: bigint;
+  /** Set when the source would not hand the entry on (e.g. a journal entry without MESSAGE): why. */
+  skipped?: { stage: string; reason: string };
+}
+
 /** Runs `lines` through the pipeline of `job`, starting each entry with `labels`. */
 export function runPipelineLines(
   job: ScrapeConfig,
   labels: LabelSet,
   lines: readonly string[],
   options: RunOptions = {},
+): PipelineRun {
+  const startLabels = { ...labels };
+  const inputs = lines.map(
+    (line): PipelineInput => ({
+      labels: startLabels,
+      line,
+      ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
+    }),
+  );
+  return runPipelineEntries(job, startLabels, inputs);
+}
+
+/** Runs entries, each with its own labels and time, through the pipeline of `job`. */
+export function runPipelineEntries(
+  job: ScrapeConfig,
+  labels: LabelSet,
+  inputs: readonly PipelineInput[],
 ): PipelineRun {
   const recorder = new Recorder();
   const base = createStageContext(job.jobName, silentLogger, createMetrics(new Registry()));
@@ -92,16 +119,20 @@ export function runPipelineLines(
     },
   };
   const pipeline = new Pipeline(job.pipelineStages, ctx, (entry) => recorder.output(entry));
-  const startLabels = { ...labels };
-  const run: PipelineRun = { job: job.jobName, labels: sortedLabels(startLabels), lines: [], flush: null };
+  const run: PipelineRun = { job: job.jobName, labels: sortedLabels(labels), lines: [], flush: null };
   try {
-    lines.forEach((line, i) => {
-      const record: LineRecord = { number: i + 1, input: line, stages: [], entries: [], dropped: [] };
+    inputs.forEach((input, i) => {
+      const record: LineRecord = { number: i + 1, input: input.line, stages: [], entries: [], dropped: [] };
+      if (input.skipped) {
+        record.dropped.push(input.skipped);
+        run.lines.push(record);
+        return;
+      }
       recorder.record = record;
       pipeline.process({
-        labels: startLabels,
-        timestamp: options.timestamp ?? nowNanos(),
-        line,
+        labels: input.labels,
+        timestamp: input.timestamp ?? nowNanos(),
+        line: input.line,
         extracted: {},
       });
       run.lines.push(record);

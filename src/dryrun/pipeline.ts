@@ -1,10 +1,12 @@
 // `logferry pipeline`: feeds sample lines (a file or stdin) through one job's pipeline, starting
 // from given labels or from a discovered pod's target labels, and prints per line what each
-// stage changed and the entry that would be sent, or where it was dropped.
+// stage changed and the entry that would be sent, or where it was dropped. A journal job reads
+// saved journal entries instead (journalctl -o export or -o json).
 
 import { readFileSync } from 'node:fs';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, UsageError } from '../flags.js';
+import { matchingFiles } from '../targets/file/listing.js';
 import type { LabelSet } from '../types.js';
 import {
   booleanFlag,
@@ -25,10 +27,17 @@ import {
   stringFlag,
   useColour,
 } from './common.js';
-import { type FieldChange, type LineRecord, type PipelineRun, runPipelineLines } from './pipeline-run.js';
+import { journalInputs } from './journal-input.js';
+import {
+  type FieldChange,
+  type LineRecord,
+  type PipelineRun,
+  runPipelineEntries,
+  runPipelineLines,
+} from './pipeline-run.js';
 import type { KubeObjects } from './pods.js';
 import { PodsFileError, readPodsFile } from './pods.js';
-import { identityOf, resolveOne } from './resolve.js';
+import { identityOf, type KeptTarget, resolveOne } from './resolve.js';
 import { discoverJob } from './sources.js';
 
 export const pipelineFlags: readonly FlagSpec[] = [
@@ -74,8 +83,10 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
 
   const config = loadCommandConfig(configPath(flags, io), booleanFlag(flags, 'config.expand-env'), io.env);
   const job = pickJob(config, stringFlag(flags, 'job'), podArg !== undefined);
+  // As the running agent gives them: the target's labels after relabeling, and `filename`.
   let labels: LabelSet = {};
-  if (podArg !== undefined)
+  if (podArg === undefined) labels = await staticTargetLabels(job);
+  else
     labels = await podLabels(
       config,
       job,
@@ -87,9 +98,21 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
   labels = { ...labels, ...extraLabels };
 
   const input = flags.positional[0];
-  const text = await readInput(input, io);
-  const lines = splitLines(text);
-  const run = runPipelineLines(job, labels, lines, timestamp === undefined ? {} : { timestamp });
+  const bytes = await readInput(input, io);
+  // A journal job reads saved journal entries (export or JSON), as its target would hand them on.
+  const run =
+    job.source?.kind === 'journal'
+      ? runPipelineEntries(
+          job,
+          { ...job.source.config.labels, ...labels },
+          journalInputs(job, bytes, timestamp, labels),
+        )
+      : runPipelineLines(
+          job,
+          labels,
+          splitLines(bytes.toString('utf8')),
+          timestamp === undefined ? {} : { timestamp },
+        );
   if (format === 'json') io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   else io.stdout.write(renderRun(run, palette(useColour(io))));
   return exitOk;
@@ -170,20 +193,41 @@ async function podLabels(
   const r = resolveOne(job, discovered!);
   if ('dropped' in r)
     throw new CommandError(`pod ${arg} is not a target of job ${job.jobName}: ${r.dropped.why}`);
-  return r.kept.labels;
+  return withFilename(r.kept);
 }
 
-async function readInput(file: string | undefined, io: CommandIO): Promise<string> {
+/**
+ * The labels of the job's first static target that relabeling keeps, with `filename`; none
+ * when the job has no static target (give -labels or -pod then).
+ */
+async function staticTargetLabels(job: ScrapeConfig): Promise<LabelSet> {
+  for (const sc of job.staticConfigs) {
+    for (const address of sc.targets.length > 0 ? sc.targets : ['']) {
+      const r = resolveOne(job, { __address__: address, ...sc.labels });
+      if ('kept' in r) return withFilename(r.kept);
+    }
+  }
+  return {};
+}
+
+/** `filename` as the tailer sets it: the first file the glob matches now, else the `__path__` itself. */
+async function withFilename(target: KeptTarget): Promise<LabelSet> {
+  if (!target.path) return target.labels;
+  const files = await matchingFiles(target.path, target.pathExclude).catch(() => []);
+  return { ...target.labels, filename: files[0] ?? target.path };
+}
+
+async function readInput(file: string | undefined, io: CommandIO): Promise<Buffer> {
   if (file !== undefined && file !== '-') {
     try {
-      return readFileSync(file, 'utf8');
+      return readFileSync(file);
     } catch (e) {
       throw new CommandError(`cannot read ${file}: ${(e as Error).message}`);
     }
   }
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Lines as the tailer splits them: on `\n`, a last line without one kept. */

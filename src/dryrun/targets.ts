@@ -7,7 +7,7 @@ import { formatDuration, parseDuration } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, type ParsedFlags, UsageError } from '../flags.js';
 import { diffLabels, type RelabelStep } from '../relabel/trace.js';
-import { matchingFiles } from '../targets/listing.js';
+import { matchingFiles } from '../targets/file/listing.js';
 import { type LabelSet, ReservedLabels, type TargetGroup } from '../types.js';
 import {
   booleanFlag,
@@ -41,6 +41,7 @@ import {
   targetName,
   withFiles,
 } from './resolve.js';
+import { describeSourceJob, renderSourceJob, type SourceJson } from './source-jobs.js';
 import { discoverJob } from './sources.js';
 import { writtenRule } from './written.js';
 
@@ -82,6 +83,8 @@ export const targetsFlags: readonly FlagSpec[] = [
 
 /** The JSON document of `logferry targets --output json`. */
 export interface TargetsJson {
+  /** Jobs that read a journal, syslog or push source (no discovery); absent when there is none. */
+  sources?: SourceJson[];
   targets: {
     job: string;
     namespace: string | null;
@@ -121,7 +124,17 @@ export async function runTargets(argv: readonly string[], io: CommandIO): Promis
   const config = loadCommandConfig(configPath(flags, io), booleanFlag(flags, 'config.expand-env'), io.env);
   const jobs = selectJobs(config, stringFlag(flags, 'job'));
   const node = stringFlag(flags, 'node');
-  const discovered = await discover(config, jobs, flags, io, timeoutMs);
+  const discovered = await discover(
+    config,
+    jobs.filter((j) => !j.source),
+    flags,
+    io,
+    timeoutMs,
+  );
+  const sources = jobs.flatMap((j) => {
+    const s = describeSourceJob(j);
+    return s ? [{ job: j, source: s }] : [];
+  });
   const p = palette(useColour(io));
 
   if (explainParts !== undefined) {
@@ -140,8 +153,19 @@ export async function runTargets(argv: readonly string[], io: CommandIO): Promis
   const options = { configFile: config.file, ...(node === undefined ? {} : { node }) };
   const results = discovered.map((d) => resolveJob(d.job, d.groups, options));
   await withFiles(results);
-  if (format === 'json') io.stdout.write(`${JSON.stringify(targetsJson(results), null, 2)}\n`);
-  else io.stdout.write(renderTargets(results, config, describeSource(flags, timeoutMs), p));
+  if (format === 'json')
+    io.stdout.write(
+      `${JSON.stringify(
+        { ...targetsJson(results), ...(sources.length ? { sources: sources.map((s) => s.source) } : {}) },
+        null,
+        2,
+      )}\n`,
+    );
+  else {
+    const text = renderTargets(results, config, describeSource(flags, timeoutMs), p);
+    const extra = sources.flatMap((s) => ['', ...renderSourceJob(s.job, s.source, p)]);
+    io.stdout.write(extra.length ? insertBeforeTotal(text, extra, sources.length) : text);
+  }
   return exitOk;
 }
 
@@ -185,6 +209,14 @@ function describeSource(flags: ParsedFlags, timeoutMs: number): string {
   if (pods !== undefined) return `pods from ${pods} (${where})`;
   const kc = stringFlag(flags, 'kubeconfig');
   return `pods from ${kc ? `the cluster of ${kc}` : 'the cluster'} (${where}, waited up to ${formatDuration(timeoutMs)})`;
+}
+
+/** The source jobs go after the file jobs, and count in the last line. */
+function insertBeforeTotal(text: string, extra: string[], count: number): string {
+  const lines = text.replace(/\n$/, '').split('\n');
+  const total = lines.pop()!;
+  lines.pop();
+  return `${[...lines, ...extra, '', `${total}, ${count} source(s)`].join('\n')}\n`;
 }
 
 export function targetsJson(results: readonly JobResult[]): TargetsJson {

@@ -23,7 +23,8 @@
 //       pipeline:
 //         labels: {app: web}
 //         time: 2024-05-01T10:00:00Z         # optional read time
-//         lines: ['{"level":"info","msg":"hi"}']
+//         lines: ['{"level":"info","msg":"hi"}']   # or, for a journal job, `journal:` entries
+//                                            # as journalctl -o json objects (MESSAGE, _SYSTEMD_UNIT, ...)
 //       expect:
 //         entries:                           # every entry sent, in order
 //           - labels: {app: web, level: info}
@@ -51,8 +52,9 @@ import {
   selectJobs,
   useColour,
 } from './common.js';
+import { journalInputsFromObjects } from './journal-input.js';
 import { parseTime, splitLines } from './pipeline.js';
-import { type OutputEntry, runPipelineLines } from './pipeline-run.js';
+import { type OutputEntry, runPipelineEntries, runPipelineLines } from './pipeline-run.js';
 import type { KubeObjects } from './pods.js';
 import { PodsFileError, podsFromValues, readPodsFile } from './pods.js';
 import { type DroppedTarget, type JobResult, type KeptTarget, resolveJob, targetName } from './resolve.js';
@@ -105,6 +107,8 @@ type Case = {
       labels: LabelSet;
       time: bigint | undefined;
       lines: string[];
+      /** A journal job's input: entries as `journalctl -o json` objects. */
+      journal: Record<string, unknown>[] | undefined;
       entries: ExpectedEntry[] | undefined;
       droppedCount: number | undefined;
     }
@@ -268,12 +272,20 @@ function parseCase(node: ConfigNode, dir: string, config: Config): Case {
           }),
     };
   }
-  pipeline.expectKeys(['labels', 'time', 'lines', 'text']);
+  pipeline.expectKeys(['labels', 'time', 'lines', 'text', 'journal']);
   expect.expectKeys(['entries', 'dropped']);
   const linesNode = pipeline.get('lines');
   const textNode = pipeline.get('text');
-  if (linesNode.missing === textNode.missing)
-    pipeline.fail('give the input as `lines` (a list) or `text` (a block)');
+  const journalNode = pipeline.get('journal');
+  const given = [linesNode, textNode, journalNode].filter((n) => !n.missing).length;
+  if (given !== 1)
+    pipeline.fail('give the input as `lines` (a list), `text` (a block) or `journal` (journal entries)');
+  const journal = journalNode.missing
+    ? undefined
+    : journalNode.list().map((n) => {
+        if (!n.isMap()) n.fail('expected a journal entry: a mapping of FIELD: value (as journalctl -o json)');
+        return n.toJS() as Record<string, unknown>;
+      });
   const timeNode = pipeline.get('time');
   const entries = expect.get('entries');
   const dropped = expect.get('dropped');
@@ -283,7 +295,12 @@ function parseCase(node: ConfigNode, dir: string, config: Config): Case {
     kind: 'pipeline',
     labels: pipeline.get('labels').stringMap({}),
     time: timeNode.missing ? undefined : timeOf(timeNode),
-    lines: linesNode.missing ? splitLines(textNode.string()) : linesNode.stringList(),
+    lines: !linesNode.missing
+      ? linesNode.stringList()
+      : textNode.missing
+        ? []
+        : splitLines(textNode.string()),
+    journal,
     entries: entries.missing
       ? undefined
       : entries.list().map((e) => {
@@ -432,7 +449,9 @@ function describeDrop(e: ExpectedDrop): string {
 }
 
 function checkPipeline(job: ScrapeConfig, c: Extract<Case, { kind: 'pipeline' }>): string[] {
-  const run = runPipelineLines(job, c.labels, c.lines, c.time === undefined ? {} : { timestamp: c.time });
+  const run = c.journal
+    ? runPipelineEntries(job, c.labels, journalInputsFromObjects(job, c.journal, c.time))
+    : runPipelineLines(job, c.labels, c.lines, c.time === undefined ? {} : { timestamp: c.time });
   const records = [...run.lines, ...(run.flush ? [run.flush] : [])];
   const entries = records.flatMap((r) => r.entries);
   const drops = records.flatMap((r) => r.dropped.map((d) => ({ ...d, line: r.number })));

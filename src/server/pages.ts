@@ -1,5 +1,6 @@
 // HTML pages of the agent's server: plain server-rendered HTML, readable on a phone.
 
+import type { SourceStatus } from '../targets/source.js';
 import type { LabelSet, TargetStatus } from '../types.js';
 
 export function escapeHtml(s: string): string {
@@ -38,7 +39,7 @@ details > summary { cursor: pointer; }
 </style>
 </head>
 <body>
-<nav><b>logferry</b><a href="/targets">Targets</a><a href="/service-discovery">Service discovery</a><a href="/config">Config</a><a href="/metrics">Metrics</a></nav>
+<nav><b>logferry</b><a href="targets">Targets</a><a href="service-discovery">Service discovery</a><a href="config">Config</a><a href="metrics">Metrics</a></nav>
 <h1>${escapeHtml(title)}</h1>
 ${body}
 </body>
@@ -46,27 +47,53 @@ ${body}
 `;
 }
 
-export function renderTargetsPage(targets: readonly TargetStatus[]): string {
-  const byJob = new Map<string, TargetStatus[]>();
-  for (const t of targets) byJob.set(t.job, [...(byJob.get(t.job) ?? []), t]);
-  const sections = [...byJob.entries()].map(([job, list]) => {
-    const cards = list.map((t) => {
-      const files = t.files.length
-        ? `<table><tr><th>file</th><th>read</th><th>position</th></tr>${t.files
-            .map(
-              (f) =>
-                `<tr><td><code>${escapeHtml(f.path)}</code></td><td>${f.readOffset}</td><td>${f.position}</td></tr>`,
-            )
-            .join('')}</table>`
-        : '<span class="muted">no file matches yet</span>';
-      return `<div class="card">${labelList(t.labels)}<div>path <code>${escapeHtml(t.pathGlob)}</code>${
+export function renderTargetsPage(
+  targets: readonly TargetStatus[],
+  sources: readonly SourceStatus[] = [],
+): string {
+  const byJob = new Map<string, string[]>();
+  const add = (job: string, card: string) => byJob.set(job, [...(byJob.get(job) ?? []), card]);
+  for (const t of targets) {
+    const files = t.files.length
+      ? `<table><tr><th>file</th><th>read</th><th>position</th></tr>${t.files
+          .map(
+            (f) =>
+              `<tr><td><code>${escapeHtml(f.path)}</code></td><td>${f.readOffset}</td><td>${f.position}</td></tr>`,
+          )
+          .join('')}</table>`
+      : '<span class="muted">no file matches yet</span>';
+    add(
+      t.job,
+      `<div class="card">${labelList(t.labels)}<div>path <code>${escapeHtml(t.pathGlob)}</code>${
         t.draining ? ' <span class="muted">(gone from discovery: reading to the end)</span>' : ''
-      }</div>${files}</div>`;
-    });
-    return `<h2>${escapeHtml(job)} (${list.length})</h2>${cards.join('')}`;
-  });
+      }</div>${files}</div>`,
+    );
+  }
+  for (const s of sources) add(s.job, sourceCard(s));
+  const sections = [...byJob.entries()].map(
+    ([job, cards]) => `<h2>${escapeHtml(job)} (${cards.length})</h2>${cards.join('')}`,
+  );
+  const count = targets.length + sources.length;
   const body = sections.length
-    ? `<p>${targets.length} active target(s). <a href="/service-discovery">Why is a target missing?</a></p>${sections.join('')}`
-    : '<p>No active target. <a href="/service-discovery">See the discovered targets and why they were dropped.</a></p>';
+    ? `<p>${count} active target(s). <a href="service-discovery">Why is a target missing?</a></p>${sections.join('')}`
+    : '<p>No active target. <a href="service-discovery">See the discovered targets and why they were dropped.</a></p>';
   return page('Targets', body);
+}
+
+/** Names of the kinds as Promtail's /targets shows their target types. */
+const kindNames: Record<SourceStatus['kind'], string> = {
+  journal: 'journal',
+  syslog: 'syslog',
+  push: 'Loki push API',
+};
+
+/** A journal, syslog or push source: its kind, state, labels and facts (address, cursor, counts). */
+export function sourceCard(s: SourceStatus): string {
+  const state = s.ready ? 'ready' : '<span class="drop">not ready</span>';
+  const rows = Object.entries(s.details)
+    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHtml(String(v))}</code></td></tr>`)
+    .join('');
+  return `<div class="card source ${s.kind}"><div><b>${kindNames[s.kind]}</b> · ${state}</div>${labelList(
+    s.labels,
+  )}${rows ? `<table>${rows}</table>` : ''}</div>`;
 }

@@ -7,13 +7,16 @@ import type { ScrapeConfig } from '../config/types.js';
 import { writtenRule } from '../dryrun/written.js';
 import { relabel } from '../relabel/relabel.js';
 import { findDroppingRule } from '../relabel/trace.js';
+import type { SourceStatus } from '../targets/source.js';
 import type { DroppedTarget, FileTarget, LabelSet } from '../types.js';
-import { escapeHtml, labelList, page } from './pages.js';
+import { escapeHtml, labelList, page, sourceCard } from './pages.js';
 
 export interface ServiceDiscoveryJob {
   job: ScrapeConfig;
   active: readonly FileTarget[];
   dropped: readonly DroppedTarget[];
+  /** The job's journal, syslog or push source: configured by its block, nothing is discovered. */
+  source?: SourceStatus;
 }
 
 export interface ServiceDiscoveryOptions {
@@ -50,7 +53,7 @@ export function renderServiceDiscoveryPage(
         .map((j) => `<li><a href="#${anchor(j.job.jobName)}">${escapeHtml(j.job.jobName)}</a></li>`)
         .join('')}</ul>`
     : '<p>No scrape config.</p>';
-  const body = `${style}<p>Node <b>${escapeHtml(options.hostname)}</b>: ${active + dropped} discovered target(s), <b>${active}</b> active, <b>${dropped}</b> dropped. Open a target's <i>discovered labels</i> to see its labels before relabeling. <a href="/targets">Active targets and their files</a>.</p>${index}${sections.join('')}`;
+  const body = `${style}<p>Node <b>${escapeHtml(options.hostname)}</b>: ${active + dropped} discovered target(s), <b>${active}</b> active, <b>${dropped}</b> dropped. Open a target's <i>discovered labels</i> to see its labels before relabeling. <a href="targets">Active targets and their files</a>.</p>${index}${sections.join('')}`;
   return page('Service discovery', body);
 }
 
@@ -60,6 +63,9 @@ function renderJob(
   options: ServiceDiscoveryOptions,
 ): string {
   const name = j.job.jobName;
+  if (j.source) {
+    return `<h2 id="${anchor(name)}">${escapeHtml(name)} <span class="muted">(${j.source.kind})</span></h2><p class="muted">Configured by its ${escapeHtml(j.source.kind === 'push' ? 'loki_push_api' : j.source.kind)} block: no discovery. Entries carry its labels into relabel_configs.</p>${sourceCard(j.source)}`;
+  }
   const head = `<h2 id="${anchor(name)}">${escapeHtml(name)} <span class="muted">(${j.active.length} active, ${drops.length} dropped)</span></h2>`;
   const byName = <T extends { discoveredLabels: LabelSet }>(list: readonly T[]) =>
     [...list].sort((a, b) => targetName(a.discoveredLabels).localeCompare(targetName(b.discoveredLabels)));

@@ -51,9 +51,9 @@ export class PollClock {
     if (--this.holders === 0) this.timer?.unref();
   }
 
-  /** Users holding the clock now (running tailers). */
-  get holding(): number {
-    return this.holders;
+  /** `floorMs`, or longer with many holders, so that all of them together poll at most `perSecond` times a second. */
+  spreadInterval(floorMs: number, perSecond: number): number {
+    return Math.max(floorMs, (this.holders / perSecond) * 1000);
   }
 
   /** Calls scheduled and not yet run (stale generations included). */

@@ -81,8 +81,6 @@ interface HeldFile {
 type PathState = 'same' | 'missing' | 'newer';
 
 const maxHeldFiles = 8;
-/** What the safety-net polls of watched files may cost together (inotify does the real work). */
-const watchedPollsPerSecond = 200;
 
 export class Tailer implements Tickable {
   readonly path: string;
@@ -266,7 +264,9 @@ export class Tailer implements Tickable {
         this.changed();
         return;
       }
-      const ceiling = this.watcher !== undefined ? this.watchedCeiling() : this.maxPollMs;
+      // Watched: at least 5 s, longer with many files (all together stat 200 paths a second at most).
+      const ceiling =
+        this.watcher !== undefined ? pollClock.spreadInterval(this.watchedCeilingMs, 200) : this.maxPollMs;
       this.idleMs = Math.min(ceiling, this.idleMs * 2);
       this.scheduleTick(this.idleMs);
       return;
@@ -283,14 +283,6 @@ export class Tailer implements Tickable {
       () => this.scheduleTick(this.minPollMs),
       () => this.scheduleTick(this.minPollMs),
     );
-  }
-
-  /**
-   * The longest safety-net interval of a watched file: 5 s, or longer with many files, so that all
-   * watched readers together stat at most `watchedPollsPerSecond` paths a second (10,000 files: 50 s).
-   */
-  private watchedCeiling(): number {
-    return Math.max(this.watchedCeilingMs, (pollClock.holding / watchedPollsPerSecond) * 1000);
   }
 
   /** Something happened to the file: wake the reader now (or make it look again before sleeping). */

@@ -28,3 +28,12 @@ export interface SourceStatus {
   /** Human-readable facts: listen address, cursor, entries read, ... */
   details: Record<string, string | number>;
 }
+
+/** A running source of one scrape config (a journal reader, a syslog listener, a push server). */
+export interface Source {
+  /** Starts reading or listening; rejects when it cannot (a port in use), naming the job. */
+  start(): Promise<void>;
+  /** Stops reading or listening; entries already handed on stay in flight. */
+  stop(): Promise<void>;
+  status(): SourceStatus;
+}

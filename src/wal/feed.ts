@@ -14,6 +14,7 @@ import { timerDelay } from '../timers.js';
 import type { Delivery, Entry } from '../types.js';
 import type { WalPosition } from './cursor.js';
 import type { WalReader } from './reader.js';
+import { RecordEncoder } from './record.js';
 import type { Wal } from './wal.js';
 
 export interface WalAppenderOptions {
@@ -25,8 +26,10 @@ export interface WalAppenderOptions {
 }
 
 export class WalAppender {
-  private pending: Entry[] = [];
-  private pendingBytes = 0;
+  /** Entries are framed as they arrive: only their deliveries wait for the fsync. */
+  private readonly encoder = new RecordEncoder();
+  private pendingCount = 0;
+  private pendingDeliveries: Delivery[] = [];
   private running: Promise<void> | undefined;
   private scheduled = false;
   private readonly groupBytes: number;
@@ -47,23 +50,29 @@ export class WalAppender {
 
   /** Takes one entry; its delivery is released once it is durable in the buffer. Never blocks. */
   send(entry: Entry): void {
-    this.pending.push(entry);
-    this.pendingBytes += entry.line.length;
+    if (!this.encoder.add(entry)) {
+      // Over the record limit: counted, and released as any deliberate drop is.
+      this.wal.refused(1);
+      entry.delivery?.release();
+      return;
+    }
+    this.pendingCount++;
+    if (entry.delivery !== undefined) this.pendingDeliveries.push(entry.delivery);
     if (this.running) return;
-    if (this.pendingBytes >= this.groupBytes) this.start();
+    if (this.encoder.length >= this.groupBytes) this.start();
     else if (!this.scheduled) {
       // Let the rest of this read's lines join the group.
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        if (!this.running && this.pending.length > 0) this.start();
+        if (!this.running && this.pendingCount > 0) this.start();
       });
     }
   }
 
   /** Appends what is pending and waits until it is durable (or given up on by `stop`). */
   async flush(): Promise<void> {
-    while (this.pending.length > 0 || this.running) {
+    while (this.pendingCount > 0 || this.running) {
       if (!this.running) this.start();
       await this.running;
     }
@@ -89,23 +98,27 @@ export class WalAppender {
   private start(): void {
     this.running = this.loop().finally(() => {
       this.running = undefined;
-      if (this.pending.length > 0 && !this.stopping) this.start();
+      if (this.pendingCount > 0 && !this.stopping) this.start();
     });
   }
 
   private async loop(): Promise<void> {
-    while (this.pending.length > 0) {
-      const group = this.pending;
-      this.pending = [];
-      this.pendingBytes = 0;
+    while (this.pendingCount > 0) {
+      const count = this.pendingCount;
+      const deliveries = this.pendingDeliveries;
+      // Valid until the next takeShared: a group is taken only once the previous one's append
+      // settled (a retry resends the same records), and `running` keeps a second loop out.
+      const records = this.encoder.takeShared();
+      this.pendingCount = 0;
+      this.pendingDeliveries = [];
       for (let wait = this.retryMs; ; wait = Math.min(wait * 2, 30_000)) {
         try {
-          await this.wal.append(group);
+          await this.wal.appendRecords(records, count);
           break;
         } catch (err) {
           if (this.stopping || this.wal.closed) return;
           this.log.error('cannot append to the disk buffer; retrying', {
-            entries: group.length,
+            entries: count,
             retry_in_ms: wait,
             error: (err as Error).message,
           });
@@ -117,7 +130,7 @@ export class WalAppender {
           if (this.stopping) return;
         }
       }
-      for (const entry of group) entry.delivery?.release();
+      for (let i = 0; i < deliveries.length; i++) deliveries[i]!.release();
     }
   }
 }

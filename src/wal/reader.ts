@@ -160,10 +160,13 @@ export class WalReader implements AsyncIterable<WalBatch> {
   ): Promise<WalBatch | undefined> {
     if (frames.offset !== this.position.offset) frames.seek(this.position.offset);
     const entries: Entry[] = [];
-    let bytes = 0;
-    while (entries.length < maxEntries && bytes < maxBytes) {
+    const segment = this.position.segment;
+    const first = frames.offset;
+    let goodEnd = first;
+    let corrupt = false;
+    while (entries.length < maxEntries && frames.offset - first < maxBytes) {
       const start = frames.offset;
-      const frame = await frames.next(limit);
+      const frame = frames.nextInWindow(limit) ?? (await frames.next(limit));
       if (frame === 'end') break;
       let entry: Entry | undefined;
       let problem: string = typeof frame === 'string' ? frame : '';
@@ -177,13 +180,14 @@ export class WalReader implements AsyncIterable<WalBatch> {
       if (!entry) {
         // The rest of the segment cannot be framed any more: skip it, counted.
         this.host.corrupt(path, start, limit - start, problem);
-        this.position = { segment: this.position.segment, offset: limit };
+        corrupt = true;
         break;
       }
       entries.push(entry);
-      bytes += frames.offset - start;
-      this.position = { segment: this.position.segment, offset: frames.offset };
+      goodEnd = frames.offset;
     }
+    const bytes = goodEnd - first;
+    this.position = { segment, offset: corrupt ? limit : goodEnd };
     if (entries.length === 0) return undefined;
     const end = { ...this.position };
     this.unacked.push({ end, count: entries.length });

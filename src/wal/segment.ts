@@ -81,6 +81,30 @@ export class FrameReader {
    * or why the bytes there are not a whole valid frame ('torn' when the frame runs past `limit`).
    */
   async next(limit: number): Promise<Frame | 'end' | FrameProblem> {
+    return this.nextInWindow(limit) ?? this.read(limit);
+  }
+
+  /**
+   * As `next`, without I/O: undefined when the frame is not whole in the window yet. Readers
+   * loop on this and await `next` only at a window's end, so a window of thousands of records
+   * costs one promise, not one per record.
+   */
+  nextInWindow(limit: number): Frame | 'end' | FrameProblem | undefined {
+    if (this.offset >= limit) return 'end';
+    const at = this.offset - this.winStart;
+    if (at + frameHeaderSize > this.winLength) return undefined;
+    const payload = this.win.readUInt32LE(at);
+    if (payload < minPayloadSize || payload > maxRecordSize) return 'length';
+    const frameEnd = this.offset + frameHeaderSize + payload;
+    if (frameEnd > limit) return 'torn';
+    if (at + frameHeaderSize + payload > this.winLength) return undefined;
+    const result = checkFrame(this.win, at, at + frameHeaderSize + payload);
+    if (typeof result !== 'number') return result;
+    this.offset = frameEnd;
+    return { buf: this.win, at, end: frameEnd };
+  }
+
+  private async read(limit: number): Promise<Frame | 'end' | FrameProblem> {
     if (this.offset >= limit) return 'end';
     if (!(await this.fill(this.offset + frameHeaderSize, limit))) return 'torn';
     const payload = this.win.readUInt32LE(this.offset - this.winStart);

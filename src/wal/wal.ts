@@ -154,10 +154,19 @@ export class Wal extends EventEmitter<{ full: []; room: [] }> implements ReaderH
     let count = 0;
     for (const entry of entries) {
       if (this.encoder.add(entry)) count++;
-      else this.countDropped('', 'too_large', 1);
+      else this.refused(1);
     }
-    if (count === 0) return Promise.resolve();
-    const bytes = this.encoder.take();
+    return this.appendRecords(this.encoder.take(), count);
+  }
+
+  /**
+   * As `append`, for `entries` records a RecordEncoder already framed (`take()`): a writer
+   * that encodes each entry as it arrives keeps no Entry objects waiting for the fsync.
+   */
+  appendRecords(bytes: Buffer, entries: number): Promise<void> {
+    if (this.closing) return Promise.reject(new Error('the disk buffer is closed'));
+    if (entries === 0) return Promise.resolve();
+    const count = entries;
     return new Promise((resolve, reject) => {
       this.queue.push({ bytes, entries: count, resolve, reject });
       this.kick();
@@ -570,6 +579,11 @@ export class Wal extends EventEmitter<{ full: []; room: [] }> implements ReaderH
       })
       .finally(() => this.unlinking.delete(done));
     this.unlinking.add(done);
+  }
+
+  /** Counts entries a RecordEncoder refused (over `maxRecordSize`): never buffered, never sent. */
+  refused(entries: number): void {
+    this.countDropped('', 'too_large', entries);
   }
 
   private countDropped(client: string, reason: string, entries: number): void {

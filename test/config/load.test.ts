@@ -108,10 +108,15 @@ describe('loadConfig: bad configs name file, line and key', () => {
     {
       file: 'unsupported-target.yaml',
       line: 5,
-      key: 'scrape_configs[0].syslog',
+      key: 'scrape_configs[0].gelf',
       reason: /is not supported by logferry/,
     },
-    { file: 'journal.yaml', line: 5, key: 'scrape_configs[0].journal', reason: /not supported yet/ },
+    {
+      file: 'journal.yaml',
+      line: 5,
+      key: 'scrape_configs[0].static_configs',
+      reason: /a job with journal reads no files/,
+    },
     { file: 'no-clients.yaml', line: 1, key: 'clients', reason: /at least one client is required/ },
     { file: 'invalid-yaml.yaml', line: 4, key: '', reason: /Flow sequence/ },
     { file: 'duplicate-key.yaml', line: 5, key: '', reason: /unique/ },
@@ -196,13 +201,13 @@ describe('loadConfig: bad configs name file, line and key', () => {
   it('says which file it could not read', () => {
     assert.throws(
       () => loadConfig('/nonexistent/logferry.yaml', { expandEnv: false }),
-      /failed to read config file \/nonexistent\/logferry.yaml: ENOENT/,
+      /config file \/nonexistent\/logferry.yaml does not exist: pass the path of your Promtail config with -config.file/,
     );
   });
 
   it('rejects a scrape target kind it does not read, whatever the kind', () => {
     for (const key of [
-      'loki_push_api',
+      'gcplog',
       'kafka',
       'gelf',
       'windows_events',
@@ -212,9 +217,26 @@ describe('loadConfig: bad configs name file, line and key', () => {
       const text = `${minimal}scrape_configs:\n  - job_name: x\n    ${key}:\n      labels: {job: x}\n`;
       assert.throws(() => parse(text), {
         name: 'ConfigError',
-        message: `test.yaml:5: scrape_configs[0].${key}: is not supported by logferry: logferry reads log files found by static_configs, file_sd_configs and kubernetes_sd_configs`,
+        message: `test.yaml:5: scrape_configs[0].${key}: is not supported by logferry: logferry reads log files (static_configs, file_sd_configs, kubernetes_sd_configs), the systemd journal, syslog and Loki pushes`,
       });
     }
+  });
+
+  it('reads journal, syslog and loki_push_api blocks with their modules; one source per job, without discovery', () => {
+    const job = (body: string) => `${minimal}scrape_configs:\n  - job_name: x\n${body}`;
+    const j = parse(job('    journal:\n      max_age: 1h\n      labels: {job: j}\n')).scrapeConfigs[0]!;
+    assert.equal(j.source?.kind, 'journal');
+    assert.deepEqual(j.source?.config.labels, { job: 'j' });
+    const s = parse(job('    syslog:\n      listen_address: 127.0.0.1:1514\n')).scrapeConfigs[0]!;
+    assert.equal(s.source?.kind, 'syslog');
+    const p = parse(job('    loki_push_api:\n      server: {http_listen_port: 3500}\n')).scrapeConfigs[0]!;
+    assert.equal(p.source?.kind, 'push');
+    assert.equal(parse(job('    static_configs: []\n')).scrapeConfigs[0]!.source, undefined);
+    assert.throws(
+      () => parse(job('    journal: {}\n    syslog:\n      listen_address: :1514\n')),
+      /test.yaml:6: scrape_configs\[0\].syslog: a scrape config reads one source: it already has journal/,
+    );
+    assert.throws(() => parse(job('    syslog: {}\n')), /scrape_configs\[0\].syslog.listen_address/);
   });
 
   it('checks the client auth combinations Prometheus forbids', () => {
@@ -423,7 +445,7 @@ describe('loadConfig: Promtail compatibility', () => {
     assert.equal(parse(text).server.httpListenPort, 3101);
     assert.throws(
       () => parse(`server:\n  http_tls_config: {cert_file: /c.pem}\n${minimal}`),
-      /server.http_tls_config: is not supported by logferry/,
+      /test.yaml:2: server.http_tls_config: a certificate is set without its key/,
     );
   });
 

@@ -23,6 +23,14 @@ describe('config/logferry.service', () => {
     assert.doesNotMatch(unit, /MemoryDenyWriteExecute=true/);
   });
 
+  it('lets journal jobs read the journal and syslog or push jobs bind ports below 1024, and no more', () => {
+    assert.match(unit, /^SupplementaryGroups=.*\bsystemd-journal\b/m);
+    assert.match(unit, /^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
+    assert.match(unit, /^CapabilityBoundingSet=CAP_NET_BIND_SERVICE$/m);
+    // journalctl runs as a child process and syslog listens on UDP and TCP.
+    assert.match(unit, /^RestrictAddressFamilies=.*AF_INET\b.*AF_UNIX/m);
+  });
+
   it('passes systemd-analyze verify', {
     skip: !hasSystemdAnalyze && 'systemd-analyze is not installed',
   }, () => {

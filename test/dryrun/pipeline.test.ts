@@ -56,7 +56,8 @@ describe('logferry pipeline', () => {
     const blocks = r.stdout.split('\n\n');
     assert.equal(
       blocks[0],
-      'job kubernetes-pods, labels {app="web", container="nginx", job="default/web", namespace="default", node_name="node-1", pod="web-7d9f8c6b5d-x2x9k"}',
+      // `filename` as the agent sets it: the file the glob matches, or the glob when none does here.
+      'job kubernetes-pods, labels {app="web", container="nginx", filename="/var/log/pods/*0f5e1c2a-1111-4a5b-9c3d-000000000001/nginx/*.log", job="default/web", namespace="default", node_name="node-1", pod="web-7d9f8c6b5d-x2x9k"}',
     );
     assert.equal(
       blocks[1],
@@ -78,7 +79,7 @@ describe('logferry pipeline', () => {
         '  drop  no change',
         '  output',
         '      ~ line: "{\\"level\\":\\"info\\",\\"msg\\":\\"GET /healthz 200\\"}" -> "GET /healthz 200"',
-        '  => entry  2024-05-01T10:00:00.123456789Z {app="web", container="nginx", job="default/web", level="info", namespace="default", node_name="node-1", pod="web-7d9f8c6b5d-x2x9k", stream="stdout"}',
+        '  => entry  2024-05-01T10:00:00.123456789Z {app="web", container="nginx", filename="/var/log/pods/*0f5e1c2a-1111-4a5b-9c3d-000000000001/nginx/*.log", job="default/web", level="info", namespace="default", node_name="node-1", pod="web-7d9f8c6b5d-x2x9k", stream="stdout"}',
         '     line  GET /healthz 200',
       ].join('\n'),
     );
@@ -92,6 +93,14 @@ describe('logferry pipeline', () => {
       /=> entry {2}2024-05-01T10:00:02\.6Z .*level="error".*stream="stderr"\}\n {5}line {2}upstream timed out$/,
     );
     assert.match(r.stdout, /\n5 line\(s\) in, 3 entries out, 1 dropped\n$/);
+  });
+
+  it("starts from the job's static target labels and filename when given neither --labels nor --pod", async () => {
+    const r = await cli(['pipeline', '-config.file', appConfig, '--job', 'app', '--output', 'json'], {
+      input: '2024-05-01 10:00:00.000 INFO hello\n',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as Run).labels, { filename: '/srv/app/*.log', job: 'app' });
   });
 
   it('reads stdin, starts from --labels, and reports held blocks, nested match stages and the flush in JSON', async () => {

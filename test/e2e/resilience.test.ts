@@ -110,6 +110,8 @@ describe('no line is lost', () => {
     };
     try {
       await agent.port();
+      // Lines rotated away before the agent opened the file are not its to read (nor Promtail's).
+      await holdsFile(agent.child.pid!, file);
       // Rename+create several times while the agent is far behind (Loki is slow): each rotated
       // file must be read to its end from the descriptor the agent holds. The next rotation waits
       // until the agent has opened the new file, as with any real rotation interval.

@@ -69,7 +69,7 @@ describe('the HTTP server', () => {
       const targets = await (await fetch(`${base}/targets`)).text();
       assert.match(targets, /<!doctype html>/);
       assert.ok(targets.includes(file), '/targets lists the file');
-      assert.ok(targets.includes('href="/service-discovery"'), '/targets links to service discovery');
+      assert.ok(targets.includes('href="service-discovery"'), '/targets links to service discovery');
 
       // A config that does not load keeps the running one and says why.
       const good = readFileSync(config, 'utf8');

@@ -16,8 +16,12 @@ export interface AgentProcess {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves when stdout matches. */
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** The HTTP port, from the "server listening" log line. */
-  port(timeoutMs?: number): Promise<number>;
+  /**
+   * The HTTP port, from the "server listening" log line, once the agent has started its targets
+   * ("agent started"): the server is up before that, while discovery may still wait. With
+   * `{ serverOnly: true }`, as soon as the server listens.
+   */
+  port(timeoutMs?: number, options?: { serverOnly?: boolean }): Promise<number>;
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
   stop(signal?: NodeJS.Signals): Promise<number | string>;
@@ -100,13 +104,14 @@ export function runCli(
     },
     waitForLog: (pattern, timeoutMs = 20_000) => waitFor(() => stderr, pattern, timeoutMs, 'stderr'),
     waitForStdout: (pattern, timeoutMs = 20_000) => waitFor(() => stdout, pattern, timeoutMs, 'stdout'),
-    async port(timeoutMs = 20_000) {
+    async port(timeoutMs = 20_000, options: { serverOnly?: boolean } = {}) {
       const line = await waitFor(
         () => stderr,
         /msg="?server listening"? address=\S+:(\d+)/,
         timeoutMs,
         'stderr',
       );
+      if (!options.serverOnly) await waitFor(() => stderr, /msg="?agent started"?/, timeoutMs, 'stderr');
       return Number(/:(\d+)$/.exec(line)![1]);
     },
     exited,

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DirectoryLister, globBase, listFiles, matchingFiles } from '../../src/targets/listing.js';
+import { DirectoryLister, globBase, listFiles, matchingFiles } from '../../src/targets/file/listing.js';
 
 const root = mkdtempSync(join(tmpdir(), 'logferry-listing-'));
 after(() => rmSync(root, { recursive: true, force: true }));

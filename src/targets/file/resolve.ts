@@ -1,11 +1,11 @@
 // From discovered target groups to file targets: merge group labels, relabel, apply Promtail's
 // rules for `__host__` and `__path__`, drop every other `__` label, deduplicate.
 
-import type { ScrapeConfig } from '../config/types.js';
-import { formatLabels } from '../labels.js';
-import { relabel } from '../relabel/relabel.js';
-import type { DroppedTarget, FileTarget, LabelSet, TargetGroup } from '../types.js';
-import { ReservedLabels } from '../types.js';
+import type { ScrapeConfig } from '../../config/types.js';
+import { formatLabels } from '../../labels.js';
+import { relabel } from '../../relabel/relabel.js';
+import type { DroppedTarget, FileTarget, LabelSet, TargetGroup } from '../../types.js';
+import { ReservedLabels } from '../../types.js';
 
 export interface ResolvedTargets {
   active: FileTarget[];

@@ -13,22 +13,22 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
-import type { DecompressionConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { InFlightBudget } from '../positions/acks.js';
-import type { PositionSink } from '../positions/store.js';
+import type { DecompressionConfig } from '../../config/types.js';
+import type { Logger } from '../../log.js';
+import type { Metrics } from '../../metrics.js';
+import type { InFlightBudget } from '../../positions/acks.js';
+import type { PositionSink } from '../../positions/store.js';
 import {
   createFileReader,
   describeKind,
   type FileReader,
   NotRegularFileError,
   type NotTailedReason,
-} from '../tail/index.js';
-import { forgetDirectory, type Watch, watchDirectory } from '../tail/watches.js';
-import { timerDelay } from '../timers.js';
-import type { FileStatus, FileTarget, TargetStatus } from '../types.js';
-import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../types.js';
+} from '../../tail/index.js';
+import { forgetDirectory, type Watch, watchDirectory } from '../../tail/watches.js';
+import { timerDelay } from '../../timers.js';
+import type { FileStatus, FileTarget, TargetStatus } from '../../types.js';
+import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../../types.js';
 import { DirectoryLister, type DirectoryVisitor, globBase, globOptions, listFiles } from './listing.js';
 
 export interface FileTargetManagerOptions {
