@@ -92,6 +92,7 @@ export class Agent {
       drainGraceMs: options.drainGraceMs ?? config.targetConfig.drainGracePeriodMs,
       minPollFrequencyMs: config.global.fileWatch.minPollFrequencyMs,
       maxPollFrequencyMs: config.global.fileWatch.maxPollFrequencyMs,
+      maxLineSize: config.limits.maxLineSize,
     });
   }
 

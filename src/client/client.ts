@@ -5,6 +5,7 @@
 // or dropped on purpose, never for what is still queued when stop() gives up.
 
 import { performance } from 'node:perf_hooks';
+import { lineSizeCeiling } from '../config/defaults.js';
 import { redactUrl } from '../config/redact-url.js';
 import type { ClientConfig, LimitsConfig } from '../config/types.js';
 import { formatLabels } from '../labels.js';
@@ -92,7 +93,8 @@ export class LokiClient {
     this.host = url.host;
     this.log = (opts.logger ?? silentLogger).with({ component: 'client', host: this.host });
     this.maxStreams = opts.limits?.maxStreams ?? 0;
-    this.maxLineSize = opts.limits?.maxLineSize ?? 0;
+    // Unset (0): the built-in ceiling, which is also all a tailer keeps of a longer line.
+    this.maxLineSize = opts.limits?.maxLineSize || lineSizeCeiling;
     this.truncate = opts.limits?.maxLineSizeTruncate ?? false;
 
     this.transport = new PushTransport(cfg, url, opts.version, this.log, this.abort.signal);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, UsageError } from '../flags.js';
+import { matchingFiles } from '../targets/file/listing.js';
 import type { LabelSet } from '../types.js';
 import {
   booleanFlag,
@@ -27,7 +28,6 @@ import {
   stringFlag,
   useColour,
 } from './common.js';
-import { matchingFiles } from './files.js';
 import { journalInputs } from './journal-input.js';
 import {
   type FieldChange,

@@ -7,6 +7,7 @@ import { formatDuration, parseDuration } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, type ParsedFlags, UsageError } from '../flags.js';
 import { diffLabels, type RelabelStep } from '../relabel/trace.js';
+import { matchingFiles } from '../targets/file/listing.js';
 import { type LabelSet, ReservedLabels, type TargetGroup } from '../types.js';
 import {
   booleanFlag,
@@ -29,7 +30,6 @@ import {
   stringFlag,
   useColour,
 } from './common.js';
-import { matchingFiles } from './files.js';
 import type { KubeObjects } from './pods.js';
 import { PodsFileError, readPodsFile } from './pods.js';
 import {
