@@ -10,13 +10,21 @@
 // node flags built in).
 // `--repeat N` runs each configuration N times and prints the median of each figure last.
 // `--wal` runs the agent with the disk buffer on (`wal:` in the run's work directory).
+//
+//   npm run bench -- --scenario idle --idle-files 10,1000      (BENCH_IDLE_SECONDS, default 60)
+//   npm run bench -- --scenario churn                          (BENCH_CHURN_MINUTES, default 10)
+//
+// `--scenario` picks among throughput, idle and churn (default: all three, in that order).
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseByteSize } from '../src/config/reader.js';
+import { runChurn } from './churn.js';
 import { generate, type Manifest } from './generate.js';
+import { runIdle } from './idle.js';
+import { procCpuSeconds, procPeakRssMiB } from './proc.js';
 
 const configs: Record<string, string> = {
   cri: '      - cri: {}',
@@ -42,20 +50,6 @@ interface Stats {
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-const clockTicks = 100; // USER_HZ on Linux
-
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-}
-
-function procPeakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
 }
 
 function ask(receiver: ChildProcess): Promise<Stats> {
@@ -199,39 +193,58 @@ function shebangNodeFlags(file: string): string[] {
   const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
   return m ? m[1]!.split(' ').filter(Boolean) : [];
 }
-const size = parseByteSize(arg('size', '1GiB')) ?? 1024 ** 3;
-const files = Number(arg('files', '40'));
-const root = arg('dir', join(tmpdir(), `logferry-bench-data-${size}-${files}`));
-console.log(
-  `generating ${(size / 1024 ** 2).toFixed(0)} MiB over ${files} files in ${root} (cached between runs)`,
-);
-const manifest = generate(root, size, files);
-console.log(`${manifest.entries} entries, ${(manifest.bytes / 1024 ** 2).toFixed(0)} MiB`);
-const repeat = Math.max(1, Number(arg('repeat', '1')));
 /** `--wal`: the disk buffer on (in the run's work directory). */
 const withWal = process.argv.includes('--wal');
-const results = new Map<string, Result[]>();
+const scenarios = new Set(arg('scenario', 'throughput,idle,churn').split(','));
+/** Node flags and arguments of an agent run with `configFile`, as the binary runs it. */
+const agentArgs = (configFile: string) => [
+  ...shebangNodeFlags(agentPath),
+  ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+  agentPath,
+  `-config.file=${configFile}`,
+  '-log.level=warn',
+];
 let allOk = true;
-for (let round = 0; round < repeat; round++) {
-  // Configurations interleaved, so a burst of load elsewhere on the machine hits each alike.
-  for (const name of arg('config', Object.keys(configs).join(',')).split(',')) {
-    const r = await runOne(name, manifest, Number(arg('timeout', '600')));
-    allOk = r.ok && allOk;
-    results.set(name, [...(results.get(name) ?? []), r]);
-  }
+if (scenarios.has('throughput')) allOk = await runThroughput();
+if (scenarios.has('idle')) {
+  await runIdle({ agentArgs, counts: arg('idle-files', '10,1000,10000').split(',').map(Number) });
 }
-if (repeat > 1) {
-  for (const [name, rs] of results) {
-    console.log(
-      [
-        `median config=${name} runs=${rs.length}`,
-        `MiB/s=${median(rs.map((r) => r.mibPerS)).toFixed(1)}`,
-        `entries/s=${Math.round(median(rs.map((r) => r.entriesPerS)))}`,
-        `cpu_s_per_GiB=${median(rs.map((r) => r.cpuPerGiB)).toFixed(1)}`,
-        `peak_rss_MiB=${median(rs.map((r) => r.rssMiB)).toFixed(0)}`,
-        rs.every((r) => r.ok) ? 'OK' : 'INCOMPLETE',
-      ].join(' '),
-    );
-  }
-}
+if (scenarios.has('churn')) await runChurn(agentArgs);
 process.exit(allOk ? 0 : 1);
+
+async function runThroughput(): Promise<boolean> {
+  const size = parseByteSize(arg('size', '1GiB')) ?? 1024 ** 3;
+  const files = Number(arg('files', '40'));
+  const root = arg('dir', join(tmpdir(), `logferry-bench-data-${size}-${files}`));
+  console.log(
+    `generating ${(size / 1024 ** 2).toFixed(0)} MiB over ${files} files in ${root} (cached between runs)`,
+  );
+  const manifest = generate(root, size, files);
+  console.log(`${manifest.entries} entries, ${(manifest.bytes / 1024 ** 2).toFixed(0)} MiB`);
+  const repeat = Math.max(1, Number(arg('repeat', '1')));
+  const results = new Map<string, Result[]>();
+  let allOk = true;
+  for (let round = 0; round < repeat; round++) {
+    // Configurations interleaved, so a burst of load elsewhere on the machine hits each alike.
+    for (const name of arg('config', Object.keys(configs).join(',')).split(',')) {
+      const r = await runOne(name, manifest, Number(arg('timeout', '600')));
+      allOk = r.ok && allOk;
+      results.set(name, [...(results.get(name) ?? []), r]);
+    }
+  }
+  if (repeat > 1) {
+    for (const [name, rs] of results) {
+      console.log(
+        [
+          `median config=${name} runs=${rs.length}`,
+          `MiB/s=${median(rs.map((r) => r.mibPerS)).toFixed(1)}`,
+          `entries/s=${Math.round(median(rs.map((r) => r.entriesPerS)))}`,
+          `cpu_s_per_GiB=${median(rs.map((r) => r.cpuPerGiB)).toFixed(1)}`,
+          `peak_rss_MiB=${median(rs.map((r) => r.rssMiB)).toFixed(0)}`,
+          rs.every((r) => r.ok) ? 'OK' : 'INCOMPLETE',
+        ].join(' '),
+      );
+    }
+  }
+  return allOk;
+}

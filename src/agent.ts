@@ -13,6 +13,7 @@ import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
 import { PositionStore } from './positions/store.js';
 import { readinessProbeFailure } from './server/server.js';
+import { createLineCodec, type LineCodec } from './tail/encoding.js';
 import { FileTargetManager } from './targets/file/file-targets.js';
 import { resolveTargets } from './targets/file/resolve.js';
 import { createSource } from './targets/kinds.js';
@@ -54,6 +55,8 @@ interface Job {
   active: FileTarget[];
   /** The job's journal, syslog or push source; such a job has no file targets. */
   source?: Source;
+  /** The scrape config's `encoding`, when not UTF-8. */
+  codec: LineCodec | undefined;
 }
 
 export class Agent {
@@ -89,6 +92,7 @@ export class Agent {
       drainGraceMs: options.drainGraceMs ?? config.targetConfig.drainGracePeriodMs,
       minPollFrequencyMs: config.global.fileWatch.minPollFrequencyMs,
       maxPollFrequencyMs: config.global.fileWatch.maxPollFrequencyMs,
+      maxLineSize: config.limits.maxLineSize,
     });
   }
 
@@ -129,6 +133,7 @@ export class Agent {
         groups: new Map(),
         dropped: [],
         active: [],
+        codec: sc.encoding === undefined ? undefined : createLineCodec(sc.encoding),
       };
       this.jobs.push(job);
       if (sc.source) {
@@ -223,7 +228,7 @@ export class Agent {
     const sink: EntrySink = (entry) => job.pipeline.process(entry);
     await this.targets.sync(
       job.config.jobName,
-      active.map((t) => ({ ...t, sink, decompression: job.config.decompression })),
+      active.map((t) => ({ ...t, sink, decompression: job.config.decompression, codec: job.codec })),
     );
   }
 }

@@ -6,6 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Agent } from './agent.js';
 import { envHint } from './config/expand-env.js';
+import { formatWarning } from './config/reader.js';
 import { redactUrlsIn } from './config/redact-url.js';
 import type { Config } from './config/types.js';
 import { createDiscoverers } from './discovery/index.js';
@@ -18,7 +19,13 @@ import { renderServiceDiscoveryPage } from './server/service-discovery.js';
 import { runStdin } from './targets/stdin.js';
 import type { EntryConsumer } from './types.js';
 import { version } from './version.js';
-import { consumerFor, describeLoadError, loadEffectiveConfig, renderConfig } from './wiring.js';
+import {
+  consumerFor,
+  describeLoadError,
+  loadEffectiveConfig,
+  logConfigWarnings,
+  renderConfig,
+} from './wiring.js';
 
 // Memory: the agent's live heap is small (tens of MB) but its allocation rate is high; V8's
 // default heap growth lets old space reach several times the live size between full GCs. A
@@ -82,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
     return described.code;
   }
   if (flagValue<boolean>(flags, 'check-syntax')) {
+    for (const w of config.warnings ?? []) process.stderr.write(`warning: ${formatWarning(w)}\n`);
     process.stdout.write('Valid config file! No syntax issues found\n');
     return 0;
   }
@@ -103,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
     const lines = renderConfig(config).split('\n');
     for (let i = lines.length - 1; i >= 0; i--) logger.info(lines[i]!, { type: 'config' });
   }
+  logConfigWarnings(config, logger);
   const metrics = createMetrics();
   const inspector = inspect ? new Inspector(process.stdout) : undefined;
   if (inspect && !dryRun)
@@ -155,6 +164,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         logger.error('reload failed: keeping the running config', { err: reason });
         return reason;
       }
+      logConfigWarnings(next, logger);
       await agent.stop(config.server.gracefulShutdownTimeoutMs);
       config = next;
       consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });

@@ -61,7 +61,20 @@ export const promtailFlagSpecs: readonly FlagSpec[] = [
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the help shows the syntax users write
       'Expand ${VAR} and ${VAR:-default} in the config file before parsing it.',
     ],
-    ['check-syntax', 'boolean', false, 'Validate the config file and exit (0 when valid, 1 when not).', v3],
+    [
+      'check-syntax',
+      'boolean',
+      false,
+      'Validate the config file and exit (0 when valid, 1 when not); warnings are printed.',
+      v3,
+    ],
+    [
+      'config.strict',
+      'boolean',
+      false,
+      'logferry only: refuse what Promtail would silently ignore (an unknown key in a stage): warnings become errors.',
+      { promtail: undefined },
+    ],
     [
       'dry-run',
       'boolean',

@@ -25,6 +25,7 @@ export function loadEffectiveConfig(flags: ParsedFlags, opts: { allowNoClients: 
     expandEnv: flagValue<boolean>(flags, 'config.expand-env'),
     allowNoClients: opts.allowNoClients,
     flags: flags.values,
+    strict: flagValue<boolean>(flags, 'config.strict'),
     checkFiles: flagValue<boolean>(flags, 'check-syntax'),
   });
 }
@@ -44,6 +45,17 @@ export function describeLoadError(
   if (!(e instanceof ConfigError)) return undefined;
   const hint = flagValue<boolean>(flags, 'config.expand-env') ? '' : envHint(e.file);
   return { text: `error: invalid config: ${redactUrlsIn(e.message)}\n${hint}`, code: 1 };
+}
+
+/** Logs each warning of a loaded config once (at start and after each reload). */
+export function logConfigWarnings(config: Config, logger: Logger): void {
+  for (const w of config.warnings ?? [])
+    logger.warn('config: Promtail ignores this, and so does logferry', {
+      file: w.file,
+      line: w.line,
+      key: w.key,
+      reason: w.reason,
+    });
 }
 
 export function renderConfig(config: Config): string {

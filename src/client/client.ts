@@ -5,6 +5,7 @@
 // or dropped on purpose, never for what is still queued when stop() gives up.
 
 import { performance } from 'node:perf_hooks';
+import { lineSizeCeiling } from '../config/defaults.js';
 import { redactUrl } from '../config/redact-url.js';
 import type { ClientConfig, LimitsConfig } from '../config/types.js';
 import { formatLabels } from '../labels.js';
@@ -24,6 +25,14 @@ export const DropReason = {
   lineTooLong: 'line_too_long',
 } as const;
 const allReasons = Object.values(DropReason);
+
+const heldBack: ReadonlySet<string> = new Set([
+  ReservedLabels.tenantId,
+  ReservedLabels.path,
+  ReservedLabels.pathExclude,
+  ReservedLabels.host,
+  ReservedLabels.address,
+]);
 
 export type ClientLimits = Pick<LimitsConfig, 'maxStreams' | 'maxLineSize' | 'maxLineSizeTruncate'>;
 
@@ -84,7 +93,8 @@ export class LokiClient {
     this.host = url.host;
     this.log = (opts.logger ?? silentLogger).with({ component: 'client', host: this.host });
     this.maxStreams = opts.limits?.maxStreams ?? 0;
-    this.maxLineSize = opts.limits?.maxLineSize ?? 0;
+    // Unset (0): the built-in ceiling, which is also all a tailer keeps of a longer line.
+    this.maxLineSize = opts.limits?.maxLineSize || lineSizeCeiling;
     this.truncate = opts.limits?.maxLineSizeTruncate ?? false;
 
     this.transport = new PushTransport(cfg, url, opts.version, this.log, this.abort.signal);
@@ -211,12 +221,14 @@ export class LokiClient {
     for (const name in ext) merged[name] = ext[name]!;
     for (const name in labels) merged[name] = labels[name]!;
     if (Object.hasOwn(merged, ReservedLabels.tenantId)) tenant = merged[ReservedLabels.tenantId]!;
-    // Labels starting with __ never reach Loki: relabeling removes them before the pipeline,
-    // and `__tenant_id__` is an instruction to the client.
+    // `__tenant_id__` is an instruction to the client, not a label, and the target labels
+    // (`__path__`, ...) of a static config can reach here through -stdin. Other labels starting
+    // with __ are shipped, as Promtail ships them: relabeling removes the discovery ones before
+    // the pipeline, so only a stage (`labels: {__x: ...}`) sets one.
     const kept: LabelSet = {};
     let any = false;
     for (const name in merged) {
-      if (name.startsWith('__')) continue;
+      if (heldBack.has(name)) continue;
       kept[name] = merged[name]!;
       any = true;
     }

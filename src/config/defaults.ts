@@ -56,3 +56,10 @@ export const defaults = {
     maxPollFrequencyMs: 250,
   } satisfies FileWatchConfig,
 } as const;
+
+/**
+ * The longest line handed on when `limits_config.max_line_size` is 0 (unset): Loki's own default
+ * `max_line_size` (256 KB), over which Loki refuses the line anyway. Tailers never hold more of a
+ * line than the limit, so a line without newlines cannot grow memory without bound.
+ */
+export const lineSizeCeiling = 256 * 1024;

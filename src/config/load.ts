@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDiscoveryConfigs } from '../discovery/index.js';
 import { validatePipeline } from '../pipeline/pipeline.js';
 import { parseRelabelRules } from '../relabel/relabel.js';
+import { checkEncoding } from '../tail/encoding.js';
 import { parseSourceConfig, type SourceConfig, type SourceKind, sourceKeys } from '../targets/kinds.js';
 import { defaultWalConfig, parseWalConfig } from '../wal/config.js';
 import { isEmpty, nonNegative, notSupported, positive } from './checks.js';
@@ -13,7 +14,7 @@ import { checkClients, parseClient, parseLabels } from './clients.js';
 import { defaults } from './defaults.js';
 import { EnvExpansionError, expandEnvWithLines } from './expand-env.js';
 import { type FlagOverrides, overrideFlags } from './flags.js';
-import { ConfigError, ConfigNode } from './reader.js';
+import { ConfigError, ConfigNode, ConfigWarnings } from './reader.js';
 import { checkClientFiles } from './secret-files.js';
 import { checkServerTls, parseServerTls, ServerTlsError } from './tls.js';
 import type {
@@ -36,6 +37,8 @@ export interface LoadOptions {
   allowNoClients?: boolean;
   /** Flags applied on top of the file, before the checks that depend on them. */
   flags?: FlagOverrides;
+  /** `-config.strict`: what Promtail ignores silently (and logferry warns about) is an error. */
+  strict?: boolean;
   /** -check-syntax: also open the clients' credential and TLS files (see secret-files.ts). */
   checkFiles?: boolean;
 }
@@ -121,7 +124,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
       throw e;
     }
   }
-  const root = ConfigNode.parse(source, file, originalLine ? { originalLine } : {});
+  const warnings = new ConfigWarnings(opts.strict ?? false);
+  const root = ConfigNode.parse(source, file, originalLine ? { originalLine, warnings } : { warnings });
   if (!root.missing && !root.isMap()) {
     root.fail('expected a mapping of sections (server, clients, positions, scrape_configs, ...)');
   }
@@ -172,6 +176,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     throw e;
   }
   checkClients(root, result.clients, clients.length, opts.allowNoClients ?? false);
+  result.warnings = warnings.list;
   return result;
 }
 
@@ -460,10 +465,9 @@ function parseScrapeConfig(node: ConfigNode): ScrapeConfig {
   const encodingNode = node.get('encoding');
   if (!encodingNode.missing) {
     const encoding = encodingNode.string();
-    // Files are decoded as UTF-8; other encodings are refused rather than read wrongly.
-    if (!/^utf-?8$/i.test(encoding)) {
-      encodingNode.fail(`encoding "${encoding}" is not supported yet: logferry reads files as UTF-8`);
-    }
+    // An IANA name, as Promtail's ianaindex reads it; the tailer decodes the files to UTF-8.
+    const problem = checkEncoding(encoding);
+    if (problem !== undefined) encodingNode.fail(problem);
     sc.encoding = encoding;
   }
   const decompression = parseDecompression(node.get('decompression'));

@@ -20,8 +20,42 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Something Promtail accepts without a word (an unknown key in a stage's options, which Go's
+ * mapstructure ignores): logferry loads the config and says so, naming file, line and key.
+ */
+export interface ConfigWarning {
+  file: string;
+  line: number;
+  key: string;
+  reason: string;
+}
+
+export function formatWarning(w: ConfigWarning): string {
+  return `${w.file}:${w.line}: ${w.key ? `${w.key}: ` : ''}${w.reason}`;
+}
+
+/**
+ * The warnings of one parsed file. With `strict` (`-config.strict`), a warning is an error
+ * instead. The same key is reported once, however often its node is read (a pipeline is built
+ * at load and again per target).
+ */
+export class ConfigWarnings {
+  readonly list: ConfigWarning[] = [];
+  private readonly seen = new Set<string>();
+  constructor(readonly strict = false) {}
+
+  add(w: ConfigWarning): void {
+    const id = `${w.file}:${w.line}:${w.key}`;
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
+    this.list.push(w);
+  }
+}
+
 interface Source {
   file: string;
+  warnings: ConfigWarnings;
   lines: LineCounter;
   /** For resolving aliases (`*name`) to the node of their anchor. */
   doc?: Document;
@@ -34,6 +68,8 @@ interface Source {
 export interface ParseOptions {
   /** Maps a line of the parsed text to the line of the file it came from. */
   originalLine?: (line: number) => number;
+  /** Where warnings go (default: a new, non-strict collection, see `warnings`). */
+  warnings?: ConfigWarnings;
 }
 
 /**
@@ -73,7 +109,13 @@ export class ConfigNode {
       const line = lines.linePos(checked.offset).line;
       throw new ConfigError(file, options.originalLine?.(line) ?? line, '', checked.reason);
     }
-    const source: Source = { file, lines, doc, aliases: checked };
+    const source: Source = {
+      file,
+      lines,
+      doc,
+      aliases: checked,
+      warnings: options.warnings ?? new ConfigWarnings(),
+    };
     if (options.originalLine) source.originalLine = options.originalLine;
     return new ConfigNode(source, doc.contents as Node | null, '', 1);
   }
@@ -85,6 +127,20 @@ export class ConfigNode {
 
   get file(): string {
     return this.source.file;
+  }
+
+  /** The warnings of the file this node belongs to. */
+  get warnings(): ConfigWarnings {
+    return this.source.warnings;
+  }
+
+  /**
+   * Records a warning about this node: an error under `-config.strict`, unless it is `advice`
+   * (logferry's own hints, such as the cardinality guard, which no Promtail config would fail).
+   */
+  warn(reason: string, advice = false): void {
+    if (this.source.warnings.strict && !advice) this.fail(reason);
+    this.source.warnings.add({ file: this.source.file, line: this.line, key: this.path, reason });
   }
 
   /** 1-based line of this node (or of its parent when the key is absent). */
@@ -134,6 +190,25 @@ export class ConfigNode {
       if (!allowed.includes(key)) {
         const child = this.childNode(key, pair.key as Node);
         child.fail(`unknown key (allowed here: ${shown.join(', ')})`);
+      }
+    }
+    return this;
+  }
+
+  /**
+   * For the mappings Promtail decodes with mapstructure (a stage's options), which ignores keys it
+   * does not know: an unknown key is a warning on its own line (an error under
+   * `-config.strict`), and otherwise ignored. Returns this node for chaining.
+   */
+  ignoreUnknownKeys(allowed: readonly string[], shown: readonly string[] = allowed): this {
+    if (this.missing) return this;
+    if (!isMap(this.node)) this.fail(`expected a mapping, got ${this.kind()}`);
+    for (const pair of this.node.items) {
+      const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      if (!allowed.includes(key)) {
+        this.childNode(key, pair.key as Node).warn(
+          `unknown key, ignored as Promtail ignores it (known here: ${shown.length ? shown.join(', ') : 'none'})`,
+        );
       }
     }
     return this;
@@ -190,6 +265,17 @@ export class ConfigNode {
     if (typeof v === 'string') return v;
     if (typeof v === 'number' || typeof v === 'boolean') return String(this.rawSource() ?? v);
     return this.fail(`expected a string, got ${this.kind()}`);
+  }
+
+  /**
+   * A string as Go's mapstructure decodes one into a stage's option: a YAML number or boolean is
+   * refused (Promtail refuses `drop: {source: 1}`); quote it to mean the text.
+   */
+  strictString(defaultValue?: string): string {
+    if (this.missing) return this.orDefault(defaultValue);
+    const v = this.scalar();
+    if (typeof v !== 'string') this.fail(`expected a string, got ${this.kind()} (quote it: "${String(v)}")`);
+    return v;
   }
 
   optionalString(): string | undefined {
@@ -252,14 +338,15 @@ export class ConfigNode {
     return ms;
   }
 
-  /** A byte size: a plain integer, or a number with a unit (`512KB`, `1MiB`, `2mb`). */
+  /** A byte size as Promtail's flagext.ByteSize: a whole number with a unit (`512KB`, `2mb`; KB = 1024). */
   byteSize(defaultValue?: number): number {
     if (this.missing) return this.orDefault(defaultValue);
     const v = this.scalar();
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
     const text = this.string().trim();
     const bytes = parseByteSize(text);
-    if (bytes === undefined) return this.fail(`invalid size "${text}" (use e.g. 1048576, 512KB, 1MiB)`);
+    if (bytes === undefined)
+      return this.fail(`invalid size "${text}" (use e.g. 1048576, 512KB, 1MB; KB = 1024 bytes)`);
     return bytes;
   }
 
@@ -392,27 +479,30 @@ export function formatDuration(ms: number): string {
   return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
 }
 
-const sizeUnits: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  kib: 1024,
-  ki: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mib: 1024 ** 2,
-  mi: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gib: 1024 ** 3,
-  gi: 1024 ** 3,
-};
+// Promtail's flagext.ByteSize (c2h5oh/datasize on the upper-cased text): whole numbers, units in
+// any case, every unit binary (`1KB` = `1kb` = `1k` = 1024). logferry also reads the IEC names
+// (`1KiB`, `1MiB`), which mean the same and which Promtail refuses.
+const sizeUnits: Record<string, number> = {};
+['', 'b', 'byte'].forEach((u) => {
+  sizeUnits[u] = 1;
+});
+[
+  ['k', 'kilo'],
+  ['m', 'mega'],
+  ['g', 'giga'],
+  ['t', 'tera'],
+  ['p', 'peta'],
+  ['e', 'exa'],
+].forEach(([letter, word], i) => {
+  const bytes = 1024 ** (i + 1);
+  for (const u of [letter, `${letter}b`, word, `${word}byte`, `${word}bytes`, `${letter}i`, `${letter}ib`])
+    sizeUnits[u!] = bytes;
+});
 
-/** Parses a byte size as go-humanize does (`1MB` = 10^6, `1MiB` = 2^20); undefined when invalid. */
+/** Parses a byte size as Promtail's flagext.ByteSize does; undefined when invalid. */
 export function parseByteSize(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const m = /^(\d+)\s*([a-zA-Z]*)$/.exec(text.trim());
   if (!m) return undefined;
   const unit = sizeUnits[m[2]!.toLowerCase()];
-  return unit === undefined ? undefined : Math.floor(Number(m[1]) * unit);
+  return unit === undefined ? undefined : Number(m[1]) * unit;
 }

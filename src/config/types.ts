@@ -5,7 +5,7 @@ import type { RelabelRule } from '../relabel/relabel.js';
 import type { SourceConfig } from '../targets/kinds.js';
 import type { LabelSet } from '../types.js';
 import type { WalConfig } from '../wal/config.js';
-import type { ConfigNode } from './reader.js';
+import type { ConfigNode, ConfigWarning } from './reader.js';
 
 export interface Config {
   /** Path of the config file it was read from (for errors and /config). */
@@ -18,6 +18,8 @@ export interface Config {
   /** `target_config`: `sync_period` (10s) and logferry's `drain_grace_period` (30s). */
   targetConfig: { syncPeriodMs: number; drainGracePeriodMs: number };
   global: { fileWatch: FileWatchConfig };
+  /** What Promtail ignores silently and logferry reports (unknown stage keys); printed at load. */
+  warnings?: ConfigWarning[];
   /** The disk buffer (`wal:`); absent means off. */
   wal?: WalConfig;
 }

@@ -5,7 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import { envHint } from '../config/expand-env.js';
 import { loadConfig } from '../config/load.js';
-import { ConfigError } from '../config/reader.js';
+import { ConfigError, formatWarning } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, flagSpecs, type ParsedFlags, parseFlags, UsageError } from '../flags.js';
 import type { LabelSet } from '../types.js';
@@ -52,9 +52,21 @@ export const configFlags: readonly FlagSpec[] = [
     help: 'The logferry (Promtail) config file.',
   },
   { name: 'config', kind: 'string', default: '', help: 'Same as -config.file.' },
-  // The agent's own flag, with its help text.
+  // The agent's own flags, with their help text.
   flagSpecs.find((s) => s.name === 'config.expand-env')!,
+  flagSpecs.find((s) => s.name === 'config.strict')!,
+  { name: 'strict', kind: 'boolean', default: false, help: 'Same as -config.strict.' },
 ];
+
+/** How a subcommand loads its config: `-config.strict`/`-strict`, and where warnings go. */
+export interface ConfigLoadOptions {
+  strict: boolean;
+  stderr: { write(text: string): unknown };
+}
+
+export function configLoadOptions(flags: ParsedFlags, io: CommandIO): ConfigLoadOptions {
+  return { strict: booleanFlag(flags, 'config.strict') || booleanFlag(flags, 'strict'), stderr: io.stderr };
+}
 
 export const outputFlag: FlagSpec = {
   name: 'output',
@@ -99,9 +111,16 @@ export function configPath(flags: ParsedFlags, io: CommandIO): string {
 }
 
 /** Loads the config (no client needed: nothing is sent); a ConfigError keeps its file:line. */
-export function loadCommandConfig(file: string, expandEnv: boolean, env: NodeJS.ProcessEnv): Config {
+export function loadCommandConfig(
+  file: string,
+  expandEnv: boolean,
+  env: NodeJS.ProcessEnv,
+  options: ConfigLoadOptions,
+): Config {
   try {
-    return loadConfig(file, { expandEnv, env, allowNoClients: true });
+    const config = loadConfig(file, { expandEnv, env, allowNoClients: true, strict: options.strict });
+    for (const w of config.warnings ?? []) options.stderr.write(`warning: ${formatWarning(w)}\n`);
+    return config;
   } catch (e) {
     if (e instanceof ConfigError)
       throw new CommandError(

@@ -6,12 +6,14 @@
 import { readFileSync } from 'node:fs';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, UsageError } from '../flags.js';
+import { matchingFiles } from '../targets/file/listing.js';
 import type { LabelSet } from '../types.js';
 import {
   booleanFlag,
   CommandError,
   type CommandIO,
   configFlags,
+  configLoadOptions,
   configPath,
   exitOk,
   formatLabelSet,
@@ -26,7 +28,6 @@ import {
   stringFlag,
   useColour,
 } from './common.js';
-import { matchingFiles } from './files.js';
 import { journalInputs } from './journal-input.js';
 import {
   type FieldChange,
@@ -81,7 +82,12 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
   const timeArg = stringFlag(flags, 'time');
   const timestamp = timeArg === undefined ? undefined : parseTime(timeArg);
 
-  const config = loadCommandConfig(configPath(flags, io), booleanFlag(flags, 'config.expand-env'), io.env);
+  const config = loadCommandConfig(
+    configPath(flags, io),
+    booleanFlag(flags, 'config.expand-env'),
+    io.env,
+    configLoadOptions(flags, io),
+  );
   const job = pickJob(config, stringFlag(flags, 'job'), podArg !== undefined);
   // As the running agent gives them: the target's labels after relabeling, and `filename`.
   let labels: LabelSet = {};

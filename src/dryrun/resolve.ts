@@ -5,9 +5,9 @@
 import type { ScrapeConfig } from '../config/types.js';
 import type { RelabelAction } from '../relabel/relabel.js';
 import { type RelabelTrace, traceRelabel } from '../relabel/trace.js';
+import { matchingFiles } from '../targets/file/listing.js';
 import { resolveTarget } from '../targets/file/resolve.js';
 import { type LabelSet, ReservedLabels, type TargetDropReason, type TargetGroup } from '../types.js';
-import { matchingFiles } from './files.js';
 import { writtenRule } from './written.js';
 
 /** Which pod and container a target stands for (null for targets not from Kubernetes). */

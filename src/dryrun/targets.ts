@@ -7,12 +7,14 @@ import { formatDuration, parseDuration } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, type ParsedFlags, UsageError } from '../flags.js';
 import { diffLabels, type RelabelStep } from '../relabel/trace.js';
+import { matchingFiles } from '../targets/file/listing.js';
 import { type LabelSet, ReservedLabels, type TargetGroup } from '../types.js';
 import {
   booleanFlag,
   CommandError,
   type CommandIO,
   configFlags,
+  configLoadOptions,
   configPath,
   exitOk,
   formatLabelSet,
@@ -28,7 +30,6 @@ import {
   stringFlag,
   useColour,
 } from './common.js';
-import { matchingFiles } from './files.js';
 import type { KubeObjects } from './pods.js';
 import { PodsFileError, readPodsFile } from './pods.js';
 import {
@@ -121,7 +122,12 @@ export async function runTargets(argv: readonly string[], io: CommandIO): Promis
   if (timeoutMs === undefined || timeoutMs <= 0)
     throw new UsageError(`invalid value "${timeoutText}" for flag -timeout: a duration such as 10s`);
 
-  const config = loadCommandConfig(configPath(flags, io), booleanFlag(flags, 'config.expand-env'), io.env);
+  const config = loadCommandConfig(
+    configPath(flags, io),
+    booleanFlag(flags, 'config.expand-env'),
+    io.env,
+    configLoadOptions(flags, io),
+  );
   const jobs = selectJobs(config, stringFlag(flags, 'job'));
   const node = stringFlag(flags, 'node');
   const discovered = await discover(

@@ -42,6 +42,9 @@ import type { LabelSet } from '../types.js';
 import {
   CommandError,
   type CommandIO,
+  type ConfigLoadOptions,
+  configFlags,
+  configLoadOptions,
   exitFailed,
   exitOk,
   formatLabelSet,
@@ -67,6 +70,7 @@ export const testFlags: readonly FlagSpec[] = [
     default: '',
     help: 'Run only the cases whose name contains this text.',
   },
+  ...configFlags.filter((f) => f.name === 'config.strict' || f.name === 'strict'),
 ];
 
 interface ExpectedTarget {
@@ -131,7 +135,7 @@ export async function runTests(argv: readonly string[], io: CommandIO): Promise<
     const file = resolve(io.cwd, arg);
     let suite: TestFile;
     try {
-      suite = loadTestFile(file, io.env);
+      suite = loadTestFile(file, io.env, configLoadOptions(flags, io));
     } catch (e) {
       if (!(e instanceof ConfigError || e instanceof CommandError)) throw e;
       io.stdout.write(
@@ -176,7 +180,7 @@ function paint(text: string, p: Palette): string {
 
 // --- the test file --------------------------------------------------------------------------
 
-function loadTestFile(file: string, env: NodeJS.ProcessEnv): TestFile {
+function loadTestFile(file: string, env: NodeJS.ProcessEnv, load: ConfigLoadOptions): TestFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -190,7 +194,7 @@ function loadTestFile(file: string, env: NodeJS.ProcessEnv): TestFile {
   const configFile = resolve(dir, root.get('config').string());
   const expandEnv = root.get('expand_env').boolean(false);
   const testEnv = { ...env, ...root.get('env').stringMap({}) };
-  const config = loadCommandConfig(configFile, expandEnv, testEnv);
+  const config = loadCommandConfig(configFile, expandEnv, testEnv, load);
   const casesNode = root.get('cases');
   if (casesNode.missing || casesNode.list().length === 0) casesNode.fail('list at least one case');
   const names = new Set<string>();

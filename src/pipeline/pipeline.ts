@@ -78,6 +78,14 @@ function buildWith(
       const type = keys[0]!;
       const definition = definitions.get(type);
       if (definition === undefined) {
+        const why = unsupportedStages[type];
+        if (why !== undefined)
+          throw new ConfigError(
+            item.file,
+            item.line,
+            `${item.path}.${type}`,
+            `is not supported by logferry: ${why}`,
+          );
         const known = [...definitions.keys()].sort().join(', ');
         throw new ConfigError(
           item.file,
@@ -95,6 +103,13 @@ function buildWith(
   }
   return stages;
 }
+
+/** Stages of Promtail (or of Alloy's loki.process) that logferry does not have, and why. */
+const unsupportedStages: Record<string, string> = {
+  geoip: 'it needs a MaxMind database reader; add the location upstream or keep Promtail for this job',
+  luhn: 'credit-card redaction is not implemented; use a replace stage with a card-number regex',
+  eventlogmessage: 'it reads Windows Event Log entries, which logferry does not collect',
+};
 
 let validationMetrics: Metrics | undefined;
 

@@ -130,6 +130,7 @@ export class FileAcks {
   /** Set when the file is gone or a newer tracker took the path: releases no longer write. */
   private detached = false;
   private closing = false;
+  private unregistered = false;
 
   constructor(
     private readonly sink: PositionSink,
@@ -145,8 +146,9 @@ export class FileAcks {
       owners.set(sink, byPath);
     }
     const previous = byPath.get(path);
-    if (previous) previous.detached = true;
+    if (previous) previous.unregister();
     byPath.set(path, this);
+    sink.hold?.(path);
     this.publish(offset);
   }
 
@@ -218,9 +220,12 @@ export class FileAcks {
   }
 
   private unregister(): void {
+    if (this.unregistered) return;
+    this.unregistered = true;
     const byPath = owners.get(this.sink)!;
     if (byPath.get(this.path) === this) byPath.delete(this.path);
     this.detached = true;
+    this.sink.release?.(this.path);
   }
 
   private publish(offset: number): void {

@@ -58,6 +58,9 @@ export interface PositionSink {
   get(path: string): number | undefined;
   set(path: string, offset: number): void;
   remove(path: string): void;
+  /** A reader holds the file (its tracker tells when the file is gone): cleanup need not stat it. */
+  hold?(path: string): void;
+  release?(path: string): void;
 }
 
 const fileMode = 0o600;
@@ -81,6 +84,8 @@ export class PositionStore implements PositionSink {
   private syncTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private running = false;
+  /** Paths a reader holds open now (by count): the cleanup leaves them to their reader. */
+  private readonly held = new Map<string, number>();
 
   /** Reads the file now; throws PositionsError when it is unreadable (see `ignoreInvalidYaml`). */
   constructor(options: PositionStoreOptions) {
@@ -203,10 +208,25 @@ export class PositionStore implements PositionSink {
     if (this.dirty && this.running) await this.save();
   }
 
-  /** Forgets files that no longer exist, as Promtail does each sync period (cursors are kept). */
+  hold(path: string): void {
+    this.held.set(path, (this.held.get(path) ?? 0) + 1);
+  }
+
+  release(path: string): void {
+    const n = (this.held.get(path) ?? 0) - 1;
+    if (n > 0) this.held.set(path, n);
+    else this.held.delete(path);
+  }
+
+  /**
+   * Forgets files that no longer exist, as Promtail does each sync period (cursors are kept).
+   * Files a reader holds are skipped: the reader removes the position when its file is gone, and
+   * ten thousand idle files would otherwise cost ten thousand stats every sync period.
+   */
   private async cleanup(): Promise<void> {
     const keys: string[] = [];
     for (const k of this.entries.keys()) {
+      if (this.held.has(k)) continue;
       if (!k.startsWith(journalKeyPrefix) && !k.startsWith(cursorKeyPrefix)) keys.push(k);
     }
     await Promise.all(

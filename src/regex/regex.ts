@@ -102,9 +102,12 @@ export class Regex {
     return new Regex(source, options);
   }
 
-  /** Compiles `^(?:source)$`, the way Prometheus anchors relabel regexes. */
+  /**
+   * Compiles `^(?s:source)$`, the way Prometheus 3 (vendored by Promtail 3.x) anchors relabel
+   * regexes: `.` matches a newline too (Prometheus 2 and Promtail 2.9 used `^(?:source)$`).
+   */
   static compileAnchored(source: string, options?: RegexOptions): Regex {
-    return new Regex(`^(?:${source})$`, options);
+    return new Regex(`^(?s:${source})$`, options);
   }
 
   get groupCount(): number {

@@ -119,6 +119,16 @@ export class CompressedFileReader {
 
   notify(): void {}
 
+  /** Read whole, not followed: no byte offset to show. */
+  get readOffset(): number {
+    return 0;
+  }
+
+  /** Lines delivered (Promtail's convention for compressed files). */
+  get position(): number {
+    return this.acks?.offset ?? 0;
+  }
+
   private finish(end: TailEnd): void {
     if (this.ended) return;
     this.ended = true;

@@ -10,6 +10,7 @@ export {
   isCompressedPath,
   parseDecompressionConfig,
 } from './compressed.js';
+export { describeKind, NotRegularFileError, type NotTailedReason } from './files.js';
 export { type TailEnd, type TailEndReason, Tailer, type TailerOptions } from './tailer.js';
 
 /** What the target manager holds per file, whichever kind of reader it is. */
@@ -25,6 +26,10 @@ export interface FileReader {
   drainAndStop(graceMs: number): Promise<TailEnd>;
   /** A hint that the file or its path changed (from a directory watcher). */
   notify(): void;
+  /** Offset up to which lines have been handed on (0 for a compressed file, read whole). */
+  readonly readOffset: number;
+  /** The position saved for the file: a byte offset, or lines delivered for a compressed file. */
+  readonly position: number;
 }
 
 /**

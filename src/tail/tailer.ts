@@ -1,30 +1,38 @@
 // Reads one log file by path from its saved position and hands on every complete line, with a
-// Delivery that carries its byte range, so positions advance only over delivered lines. It follows
-// the file through rotation without losing lines:
-//
-// - rename+create: the path now names another file. The new file is opened as soon as it is seen
-//   (even while we are still behind in the old one) and kept in a queue of held descriptors; the
-//   old file is read to its end (plus one more look for late writes) before switching to the next
-//   one, from offset 0. Only a file that lived at the path for less than one poll interval and was
-//   never seen can be missed; every file we hold a descriptor for is read to its end.
-// - copytruncate: the same file shrinks below our offset: read again from 0. Lines written after our
-//   last read and before the truncation are lost, as in every tailer; reading to EOF promptly keeps
-//   that window small. A truncation followed by a regrowth past our offset before we look cannot be
-//   told from an append.
-// - deletion (or a move with nothing put in its place): the held descriptor is read to its end,
-//   then the tailer ends with reason 'gone' and the file's position is removed.
-//
-// Lines are split on '\n' at the byte level; a '\r' before it is kept, as Promtail keeps it. Each
-// line is decoded once (invalid UTF-8 becomes U+FFFD). An unterminated last line is held until its
-// newline arrives; stop() and drainAndStop() do not emit it (its writer may still finish it), but a
-// file that is left for good (rotated away, truncated, deleted) has it emitted as a line.
+// Delivery that carries its byte range, so positions advance only over delivered lines. Driven
+// by change: an inotify watch on the file and directory events wake it; asleep at the end of the
+// file, a safety-net stat poll on the shared clock backs off from `min_poll_frequency`. Follows
+// rename+create (new file held open at once, old one read to its end first), copytruncate (the
+// copy read from the old offset, then the file from 0) and deletion (read to the end, position
+// removed); what can never be read is counted. Lines are split at '\n' by lines.ts, which never
+// holds more of a line than the limit. Only regular files are opened (files.ts). The whole
+// story, with its metrics and differences from Promtail: docs/tailing.md.
 
 import * as fs from 'node:fs';
+import { lineSizeCeiling } from '../config/defaults.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { FileAcks, type InFlightBudget, type LineDelivery } from '../positions/acks.js';
 import type { PositionSink } from '../positions/store.js';
 import { timerDelay } from '../timers.js';
+import { pollClock, type Tickable } from './clock.js';
+import type { LineCodec } from './encoding.js';
+import {
+  type Fingerprint,
+  findCopy,
+  fingerprintBytes,
+  fingerprintOf,
+  fingerprintOfBytes,
+  fstat,
+  NotRegularFileError,
+  openRegular,
+  pathChanged,
+  pathIs,
+  startsAsBefore,
+  unreadBytes,
+} from './files.js';
+import { LineSplitter } from './lines.js';
+import { type Watch, watchPath } from './watches.js';
 
 export interface TailerOptions {
   /** The file's path, as the target names it (the `filename` label, the positions key). */
@@ -39,8 +47,14 @@ export interface TailerOptions {
   minPollFrequencyMs?: number;
   /** `global.file_watch_config.max_poll_frequency`, default 250 ms. */
   maxPollFrequencyMs?: number;
+  /** Longest safety-net poll interval while the file is watched. Default 5 s. */
+  watchedPollCeilingMs?: number;
+  /** `limits_config.max_line_size`, or the built-in ceiling when it is 0. */
+  maxLineSize?: number;
   /** Bytes read per fs.read. Default 256 KiB. */
   chunkSize?: number;
+  /** The scrape config's `encoding` when not UTF-8: how newlines are found and lines decoded. */
+  codec?: LineCodec | undefined;
 }
 
 /** Why a tailer ended: stop(), drainAndStop() finished, the file was deleted, or an I/O error. */
@@ -51,10 +65,19 @@ export interface TailEnd {
   error?: Error;
 }
 
+/** Reasons of logferry_lost_bytes_total. */
+export type LossReason = 'truncated' | 'rotated' | 'drain_timeout' | 'error';
+
 interface HeldFile {
   fd: number;
   dev: bigint;
   ino: bigint;
+  /** The first bytes' fingerprint, to find this file's copy after a copytruncate. */
+  fp: Fingerprint | undefined;
+  /** A truncated file queued behind its copy: it may be truncated again before we get to it. */
+  truncatedBehindCopy?: boolean;
+  /** A copy left by copytruncate: nobody writes to it, no need to wait for late writes. */
+  isCopy?: boolean;
 }
 
 /** What the path names now, compared with the files we hold. */
@@ -62,50 +85,7 @@ type PathState = 'same' | 'missing' | 'newer';
 
 const maxHeldFiles = 8;
 
-const emptyBuffer = Buffer.alloc(0);
-/** A carry buffer at most this large is kept between reads; a longer line's is let go once it is out. */
-const smallCarry = 4096;
-
-/**
- * Reads in flight at once over every tailer. libuv's thread pool runs that many at a time
- * anyway; a read waiting here holds no chunk.
- */
-const maxConcurrentReads = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
-let readsInFlight = 0;
-const readWaiters: (() => void)[] = [];
-
-function acquireRead(): Promise<void> | undefined {
-  if (readsInFlight < maxConcurrentReads) {
-    readsInFlight++;
-    return undefined;
-  }
-  return new Promise((resolve) => readWaiters.push(resolve));
-}
-
-/** Hands the slot to the next waiting read, if any. */
-function releaseRead(): void {
-  const next = readWaiters.shift();
-  if (next !== undefined) next();
-  else readsInFlight--;
-}
-
-/** Free read chunks by size (tailers share them: see readChunk). */
-const chunkPool = new Map<number, Buffer[]>();
-
-function takeChunk(size: number): Buffer {
-  return chunkPool.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
-}
-
-function giveChunk(buf: Buffer): void {
-  let free = chunkPool.get(buf.length);
-  if (free === undefined) {
-    free = [];
-    chunkPool.set(buf.length, free);
-  }
-  if (free.length < maxConcurrentReads) free.push(buf);
-}
-
-export class Tailer {
+export class Tailer implements Tickable {
   readonly path: string;
   /** Settles once, when the tailer has ended for good (never rejects). */
   readonly done: Promise<TailEnd>;
@@ -117,18 +97,17 @@ export class Tailer {
   private readonly logger: Logger;
   private readonly minPollMs: number;
   private readonly maxPollMs: number;
-  private readonly chunkSize: number;
+  private readonly watchedCeilingMs: number;
 
   private resolveDone!: (end: TailEnd) => void;
   private acks: FileAcks | undefined;
   private current: HeldFile | undefined;
   private readonly next: HeldFile[] = [];
-  /** The buffer of the read being split: a pooled chunk, or `carry` while a long line builds up. */
-  private buf: Buffer = emptyBuffer;
-  /** carry[0, filled) is the unterminated line carried to the next read; it starts at file offset bufBase. */
-  private carry: Buffer = emptyBuffer;
-  private bufBase = 0;
-  private filled = 0;
+  private readonly lines: LineSplitter;
+  /** The file's size as last reported in promtail_file_bytes_total (set only when it changes). */
+  private reportedSize = -1;
+  /** A rotated file at the path not opened (too many held), with its last known size. */
+  private declined: { ino: bigint; size: number } | undefined;
 
   private started = false;
   private ended = false;
@@ -138,15 +117,26 @@ export class Tailer {
   /** Set by the drain timer itself: timers may fire a little before Date.now() reaches the deadline. */
   private drainExpired = false;
   private drainTimer: NodeJS.Timeout | undefined;
-  private watcher: fs.FSWatcher | undefined;
+  /** This file's share of its directory's inotify watch (watches.ts). */
+  private watcher: Watch | undefined;
   private watchFailed = false;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private pollMs: number;
   private checking: Promise<PathState> | undefined;
   /** Resolves a wait for file changes (watch event, poll, notify, stop). */
   private wakeup: (() => void) | undefined;
   /** Resolves a wait for budget room (stop, drain deadline). */
   private interrupt: (() => void) | undefined;
+  /** Set while asleep at the end of the file: resolves the sleep. */
+  private idleResolve: (() => void) | undefined;
+  /** Safety-net poll interval now (doubles while nothing changes). */
+  private idleMs: number;
+  /** Size and identity the file had when the tailer went to sleep. */
+  private idleSize = 0;
+  private idleIno = 0;
+  private idleDev = 0;
+  /** Generation of the scheduled clock tick; older ticks are ignored. */
+  private tickGen = 0;
+  /** A change was signalled while reading: look again before going to sleep. */
+  private changedWhileBusy = false;
 
   /** promtail_read_bytes_total: a gauge of the read position, as in Promtail. */
   private readBytesChild: { set(n: number): void } | undefined;
@@ -162,8 +152,13 @@ export class Tailer {
     this.logger = (options.logger ?? silentLogger).with({ component: 'tailer', path: options.path });
     this.minPollMs = options.minPollFrequencyMs ?? 250;
     this.maxPollMs = Math.max(this.minPollMs, options.maxPollFrequencyMs ?? 250);
-    this.pollMs = this.minPollMs;
-    this.chunkSize = options.chunkSize ?? 256 * 1024;
+    this.watchedCeilingMs = Math.max(this.maxPollMs, options.watchedPollCeilingMs ?? 5000);
+    this.idleMs = this.minPollMs;
+    this.lines = new LineSplitter(
+      (options.maxLineSize || lineSizeCeiling) + 1,
+      options.chunkSize ?? 256 * 1024,
+      options.codec,
+    );
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -171,21 +166,23 @@ export class Tailer {
 
   /**
    * Opens the file and starts reading from its saved position (from 0 when there is none, or when
-   * it lies past the end of the file). Rejects when the file cannot be opened; `done` then settles
-   * with reason 'error'.
+   * it lies past the end of the file). Rejects when the file cannot be opened or is not a regular
+   * file (a NotRegularFileError); `done` then settles with reason 'error'.
    */
   async start(): Promise<void> {
     if (this.started) throw new Error(`tailer for ${this.path} already started`);
     this.started = true;
     let file: HeldFile;
-    let size: bigint;
+    let size: number;
     try {
-      const fd = await fsOpen(this.path);
-      const st = await fsFstat(fd);
-      file = { fd, dev: st.dev, ino: st.ino };
-      size = st.size;
+      const opened = await openRegular(this.path);
+      file = { fd: opened.fd, dev: opened.dev, ino: opened.ino, fp: undefined };
+      size = Number(opened.size);
     } catch (err) {
-      const error = new Error(`cannot open ${this.path} for tailing: ${(err as Error).message}`);
+      const error =
+        err instanceof NotRegularFileError
+          ? err
+          : new Error(`cannot open ${this.path} for tailing: ${(err as Error).message}`);
       this.finish({ reason: 'error', error });
       throw error;
     }
@@ -196,29 +193,28 @@ export class Tailer {
     }
     this.current = file;
     let offset = this.positions.get(this.path) ?? 0;
-    if (offset > Number(size)) {
+    if (offset > size) {
       this.logger.info(
         'saved position is past the end of the file (truncated or replaced): reading from the start',
-        {
-          position: offset,
-          size: Number(size),
-        },
+        { position: offset, size },
       );
       offset = 0;
     }
+    if (offset > 0) file.fp = fingerprintOf(file.fd);
     this.acks = new FileAcks(this.positions, this.path, this.budget, offset);
-    this.bufBase = offset;
+    this.lines.reset(offset);
     if (this.metrics) {
       this.metrics.filesActive.inc();
       this.readBytesChild = this.metrics.readBytes.labels(this.path);
       this.readBytesChild.set(offset);
       this.readLinesChild = this.metrics.readLines.labels(this.path);
       this.fileBytesChild = this.metrics.fileBytes.labels(this.path);
-      this.fileBytesChild.set(Number(size));
     }
+    this.reportSize(size);
     this.logger.debug('start tailing', { position: offset });
     this.watch();
-    this.schedulePoll();
+    pollClock.hold();
+    this.scheduleTick(this.minPollMs);
     void this.run().then((end) => this.finish(end));
   }
 
@@ -230,11 +226,7 @@ export class Tailer {
     return this.done;
   }
 
-  /**
-   * Reads the file to its end, and on while it still grows, for at most `graceMs`, then ends
-   * ('drained', or 'gone' when the file was deleted meanwhile). For a target that went away, so
-   * the last lines of a short-lived pod are shipped.
-   */
+  /** Reads to the end (and on while it grows) for at most `graceMs`, then ends: a target went away. */
   drainAndStop(graceMs: number): Promise<TailEnd> {
     if (!this.started) return this.stop();
     if (!this.draining) {
@@ -249,15 +241,18 @@ export class Tailer {
     return this.done;
   }
 
-  /** A hint that the path may have changed (e.g. a directory watcher saw it): look now. */
+  /** A hint that the path may have changed (directory event): asleep, stat it and wake only on a change. */
   notify(): void {
-    const w = this.wakeup;
-    if (w) w();
+    if (this.idleResolve !== undefined) {
+      if (this.changedSinceIdle()) this.changed();
+      return;
+    }
+    this.changed();
   }
 
   /** Offset up to which lines have been handed on in the file currently read. */
   get readOffset(): number {
-    return this.bufBase;
+    return this.lines.base;
   }
 
   /** The position that is safe to resume from (all lines before it are released). */
@@ -265,11 +260,69 @@ export class Tailer {
     return this.acks?.offset ?? this.positions.get(this.path) ?? 0;
   }
 
+  /** The clock's call: the safety-net poll while asleep, a look for rotations while reading. */
+  tick(generation: number): void {
+    if (generation !== this.tickGen || this.ended) return;
+    if (this.idleResolve !== undefined) {
+      if (this.changedSinceIdle()) {
+        this.changed();
+        return;
+      }
+      // Watched: at least 5 s, longer with many files (all together stat 200 paths a second at most).
+      const ceiling =
+        this.watcher !== undefined ? pollClock.spreadInterval(this.watchedCeilingMs, 200) : this.maxPollMs;
+      this.idleMs = Math.min(ceiling, this.idleMs * 2);
+      this.scheduleTick(this.idleMs);
+      return;
+    }
+    // Reading, or waiting for a read slot or budget room: the path may be rotated meanwhile (a
+    // missed rename event); hold the next file early. One sync stat; the async look (which opens
+    // the new file) only when the path names another file than the newest we hold.
+    const newest = this.next.length > 0 ? this.next[this.next.length - 1]! : this.current;
+    if (newest !== undefined && pathIs(this.path, newest.ino, newest.dev)) {
+      this.scheduleTick(this.minPollMs);
+      return;
+    }
+    this.checkPath().then(
+      () => this.scheduleTick(this.minPollMs),
+      () => this.scheduleTick(this.minPollMs),
+    );
+  }
+
+  /** Something happened to the file: wake the reader now (or make it look again before sleeping). */
+  private changed(): void {
+    const idle = this.idleResolve;
+    if (idle !== undefined) {
+      this.idleResolve = undefined;
+      this.idleMs = this.minPollMs;
+      this.scheduleTick(this.minPollMs);
+      idle();
+      return;
+    }
+    this.changedWhileBusy = true;
+    const w = this.wakeup;
+    if (w) w();
+  }
+
+  /** Cheap: one stat of the path, compared with what it was when we went to sleep. */
+  private changedSinceIdle(): boolean {
+    return pathChanged(this.path, this.idleSize, this.idleIno, this.idleDev);
+  }
+
+  private scheduleTick(ms: number): void {
+    pollClock.schedule(this, ++this.tickGen, ms);
+  }
+
   private wake(): void {
     const w = this.wakeup;
     if (w) w();
     const i = this.interrupt;
     if (i) i();
+    const idle = this.idleResolve;
+    if (idle) {
+      this.idleResolve = undefined;
+      idle();
+    }
   }
 
   private async run(): Promise<TailEnd> {
@@ -278,43 +331,45 @@ export class Tailer {
     try {
       for (;;) {
         if (this.stopping) return { reason: 'stopped' };
-        if (this.drainExpired) return { reason: 'drained' };
+        if (this.drainExpired) {
+          await this.countUnread('drain_timeout');
+          return { reason: 'drained' };
+        }
         if (this.budget.full) {
           await this.waitForRoom();
           continue;
         }
-        const n = await this.readChunk();
+        this.changedWhileBusy = false;
+        const n = await this.readSome();
         if (n > 0) {
-          this.split(n);
           lookedAgain = false;
           goneSince = 0;
-          this.pollMs = this.minPollMs;
+          continue;
+        }
+        if (n < 0) {
+          // Its start changed: truncated and rewritten past our offset.
+          await this.truncated(-1, this.readPos, this.reportedSize);
           continue;
         }
 
         // At the end of the file we hold: find out what happened to it.
         const cur = this.current!;
-        const st = await fsFstat(cur.fd);
-        this.fileBytesChild?.set(Number(st.size));
-        const readPos = this.bufBase + this.filled;
-        if (Number(st.size) < readPos) {
-          this.logger.info('file was truncated: reading it again from the start', {
-            position: readPos,
-            size: Number(st.size),
-          });
-          this.emitPartial();
-          this.bufBase = 0;
-          this.acks!.restart(0);
-          this.readBytesChild?.set(0);
+        const st = await fstat(cur.fd);
+        const size = Number(st.size);
+        const known = this.reportedSize;
+        this.reportSize(size);
+        const readPos = this.readPos;
+        if (size < readPos) {
+          await this.truncated(size, readPos, known);
           continue;
         }
         const state = this.next.length > 0 ? 'newer' : await this.checkPath(st.nlink === 0n);
         if (this.stopping) continue;
         if (state === 'newer') {
           // Writers may still append to the old file until they reopen: one more look before leaving it.
-          if (!lookedAgain) {
+          if (!lookedAgain && !cur.isCopy) {
             lookedAgain = true;
-            await this.waitForChange(this.minPollMs);
+            await this.waitForChange(this.lookAgainMs);
             continue;
           }
           if (this.next.length > 0) {
@@ -326,8 +381,8 @@ export class Tailer {
         if (state === 'missing') {
           if (goneSince === 0) goneSince = Date.now();
           // A rename may be followed by the creation of the new file a moment later.
-          if (!this.draining && Date.now() - goneSince < Math.max(1000, 2 * this.maxPollMs)) {
-            await this.waitForChange(this.minPollMs);
+          if (!this.draining && Date.now() - goneSince < Math.max(1000, 2 * this.lookAgainMs)) {
+            await this.waitForChange(this.lookAgainMs);
             continue;
           }
           if (!lookedAgain) {
@@ -335,6 +390,7 @@ export class Tailer {
             continue;
           }
           this.emitPartial();
+          this.countDeclined();
           this.logger.info('file was deleted and read to its end: stop tailing');
           return { reason: 'gone' };
         }
@@ -343,24 +399,55 @@ export class Tailer {
           // Read to the end; one more look to see whether it still grows, then done.
           if (lookedAgain) return { reason: 'drained' };
           lookedAgain = true;
-          await this.waitForChange(Math.min(this.minPollMs, Math.max(0, this.drainDeadline - Date.now())));
+          await this.waitForChange(Math.min(this.lookAgainMs, Math.max(0, this.drainDeadline - Date.now())));
           continue;
         }
         lookedAgain = false;
-        await this.waitForChange(this.pollMs);
-        this.pollMs = Math.min(this.maxPollMs, this.pollMs * 2);
+        if (this.changedWhileBusy) continue;
+        await this.sleep(size, st);
       }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       this.logger.error('error reading file, stop tailing', { error });
+      await this.countUnread('error').catch(() => {});
       return { reason: 'error', error };
     }
+  }
+
+  /** Wait for late writes to a file being left, or a new file after a deletion (events do the rest). */
+  private get lookAgainMs(): number {
+    return Math.min(this.minPollMs, 250);
+  }
+
+  /** File offset of the next byte to read. */
+  private get readPos(): number {
+    return this.lines.readPos;
+  }
+
+  /** Sleeps at the end of the file until a watch event, a notify that sees a change, or the safety-net poll. */
+  private sleep(size: number, st: fs.BigIntStats): Promise<void> {
+    if (this.stopping || this.drainExpired || this.draining) return Promise.resolve();
+    this.idleSize = size;
+    this.idleIno = Number(st.ino);
+    this.idleDev = Number(st.dev);
+    return new Promise((resolve) => {
+      this.idleResolve = resolve;
+      this.idleMs = this.minPollMs;
+      this.scheduleTick(this.idleMs);
+    });
+  }
+
+  private reportSize(size: number): void {
+    if (size === this.reportedSize) return;
+    this.reportedSize = size;
+    this.fileBytesChild?.set(size);
   }
 
   private finish(end: TailEnd): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.pollTimer);
+    this.tickGen++;
+    this.idleResolve = undefined;
     clearTimeout(this.drainTimer);
     this.watcher?.close();
     this.watcher = undefined;
@@ -369,6 +456,7 @@ export class Tailer {
     if (this.current) fs.close(this.current.fd, () => {});
     this.current = undefined;
     this.acks?.close(end.reason === 'gone');
+    if (this.acks) pollClock.release();
     if (this.metrics && this.acks) {
       this.metrics.filesActive.dec();
       this.metrics.readBytes.remove(this.path);
@@ -379,111 +467,125 @@ export class Tailer {
     this.resolveDone(end);
   }
 
-  /**
-   * Reads the next bytes after the carried unterminated line. Short carries are copied to the
-   * front of a pooled chunk (a tailer holds no chunk between reads, so a node with hundreds of
-   * files does not hold hundreds of chunks); a long line builds up in its own buffer instead,
-   * doubling, so it is not copied again on every read.
-   */
-  private async readChunk(): Promise<number> {
-    const off = this.filled;
-    const fd = this.current!.fd;
-    await acquireRead();
-    let buf: Buffer;
-    if (off <= this.chunkSize >> 2) {
-      buf = takeChunk(this.chunkSize);
-      if (off > 0) this.carry.copy(buf, 0, 0, off);
-    } else {
-      if (this.carry.length < off + this.chunkSize) {
-        const bigger = Buffer.allocUnsafe(Math.max(2 * this.carry.length, off + this.chunkSize));
-        this.carry.copy(bigger, 0, 0, off);
-        this.carry = bigger;
-      }
-      buf = this.carry;
-    }
-    // Near the budget's limit, read only what it still allows (a page at least), and count the
-    // read against it until its lines are tracked: tailers reading at once would otherwise each
-    // overshoot it by a chunk.
-    const budget = this.budget;
-    const len = Math.min(buf.length - off, this.chunkSize, Math.max(4096, budget.limit - budget.bytes));
-    budget.add(len);
-    let n = 0;
-    try {
-      n = await new Promise<number>((resolve, reject) => {
-        fs.read(fd, buf, off, len, this.bufBase + off, (err, bytes) => (err ? reject(err) : resolve(bytes)));
-      });
-    } finally {
-      budget.sub(len);
-      releaseRead();
-    }
-    if (n === 0) {
-      // The carry is unchanged: it was copied, not moved.
-      if (buf !== this.carry) giveChunk(buf);
-      return 0;
-    }
-    this.buf = buf;
-    return n;
+  /** Counts bytes that will never be read, with one warning for this file. */
+  private lose(bytes: number, reason: LossReason, detail: Record<string, unknown> = {}): void {
+    if (bytes <= 0) return;
+    this.metrics?.lostBytes.inc({ reason }, bytes);
+    this.logger.warn('bytes of the file will never be read', { reason, bytes, ...detail });
   }
 
-  /** Hands on every complete line among the `n` bytes just read; carries the unterminated rest. */
-  private split(n: number): void {
-    const end = this.filled + n;
-    const buf = this.buf;
-    this.buf = emptyBuffer;
-    const view = buf.subarray(0, end);
-    const base = this.bufBase;
-    const acks = this.acks!;
-    const onLine = this.onLine;
-    let start = 0;
-    let lines = 0;
-    // The carried bytes hold no newline: search only the new ones.
-    let nl = view.indexOf(10, this.filled);
-    while (nl !== -1) {
-      const line = buf.toString('utf8', start, nl);
-      lines++;
-      onLine(line, acks.track(base + start, base + nl + 1));
-      start = nl + 1;
-      nl = view.indexOf(10, start);
-    }
-    if (lines > 0) this.readLinesChild?.inc(lines);
-    const rest = end - start;
-    this.bufBase = base + start;
-    this.filled = rest;
-    this.readBytesChild?.set(end + base);
-    if (buf === this.carry) {
-      if (rest <= smallCarry && buf.length > smallCarry) {
-        // The long line is out: let its buffer go.
-        this.carry = rest === 0 ? emptyBuffer : Buffer.from(buf.subarray(start, end));
-      } else if (rest > 0 && start > 0) {
-        buf.copy(buf, 0, start, end);
-      }
+  /** The tailer leaves a file it has not read to its end (drain deadline, error). */
+  private async countUnread(reason: LossReason): Promise<void> {
+    if (this.current === undefined) return;
+    // From the start of the line not handed on: a carried partial line is lost too.
+    this.lose(await unreadBytes(this.current.fd, this.lines.base, this.next), reason);
+    this.countDeclined();
+  }
+
+  /** A rotated file we never opened is gone for good: count its size. */
+  private countDeclined(): void {
+    const d = this.declined;
+    if (d === undefined) return;
+    this.declined = undefined;
+    this.lose(d.size, 'rotated', { inode: String(d.ino) });
+  }
+
+  /**
+   * The file shrank below what we read: copytruncate. If its copy is next to it, read the copy
+   * from where we were to its end first, then the truncated file from 0; else count the loss.
+   */
+  private async truncated(size: number, readPos: number, before: number): Promise<void> {
+    const cur = this.current!;
+    const copy = cur.fp ? await findCopy(this.path, cur.ino, readPos, cur.fp) : undefined;
+    if (copy !== undefined) {
+      this.logger.info('file was truncated (copytruncate): reading its copy to the end first', {
+        position: readPos,
+        size,
+      });
+      // The truncated file is the next one, read from 0 once the copy is done.
+      this.next.unshift(cur);
+      this.current = { fd: copy.fd, dev: copy.dev, ino: copy.ino, fp: cur.fp, isCopy: true };
+      cur.fp = undefined;
+      cur.truncatedBehindCopy = true;
       return;
     }
-    if (rest > this.carry.length) this.carry = Buffer.allocUnsafe(Math.max(rest, smallCarry));
-    else if (rest <= smallCarry && this.carry.length > smallCarry)
-      this.carry = Buffer.allocUnsafe(smallCarry);
-    if (rest > 0) buf.copy(this.carry, 0, start, end);
-    giveChunk(buf);
+    this.logger.info('file was truncated: reading it again from the start', { position: readPos, size });
+    this.lose(Math.max(0, before - readPos), 'truncated');
+    this.emitPartial();
+    this.lines.reset(0);
+    cur.fp = undefined;
+    this.acks!.restart(0);
+    this.readBytesChild?.set(0);
+  }
+
+  /**
+   * Reads the next chunk and hands on its lines; returns the bytes read (0 at the end of the
+   * file, -1 when the file no longer starts as it did: truncated and written again past our
+   * offset, which its size cannot tell). The check comes after the read and before its lines
+   * are handed on, so no byte of the new content is taken for the old.
+   */
+  private async readSome(): Promise<number> {
+    const lines = this.lines;
+    if (this.next.length > 0 && this.next[0]!.truncatedBehindCopy) await this.checkQueuedStarts();
+    const cur = this.current!;
+    const n = await lines.read(cur.fd, this.budget);
+    if (n === 0) return 0;
+    const fp = cur.fp;
+    if (fp !== undefined && fp.length > 0 && !startsAsBefore(cur.fd, fp)) {
+      lines.unread();
+      return -1;
+    }
+    if (fp === undefined || fp.length < fingerprintBytes) {
+      // From the very bytes read when they start the file, else (rarely) read again.
+      const head = lines.head();
+      if (head !== undefined) cur.fp = fingerprintOfBytes(head);
+      else if (fp === undefined) cur.fp = fingerprintOf(cur.fd);
+    }
+    const count = lines.split(n, this.acks!, this.onLine);
+    if (count > 0) this.readLinesChild?.inc(count);
+    this.readBytesChild?.set(lines.readPos);
+    return n;
   }
 
   /** The file is left for good: its unterminated last line is a line too. */
   private emitPartial(): void {
-    if (this.filled === 0) return;
-    const line = this.carry.toString('utf8', 0, this.filled);
-    const start = this.bufBase;
-    this.bufBase += this.filled;
-    this.filled = 0;
-    this.readLinesChild?.inc(1);
-    this.onLine(line, this.acks!.track(start, this.bufBase));
+    if (this.lines.emitPartial(this.acks!, this.onLine) > 0) this.readLinesChild?.inc(1);
+  }
+
+  /**
+   * A truncated file waiting behind its copy may be truncated (copied) again before we read it:
+   * its start changes. Then its newer copy is queued before it too, read from 0.
+   */
+  private async checkQueuedStarts(): Promise<void> {
+    for (let i = 0; i < this.next.length; i++) {
+      const f = this.next[i]!;
+      if (!f.truncatedBehindCopy) continue;
+      if (f.fp !== undefined && f.fp.length > 0 && !startsAsBefore(f.fd, f.fp)) {
+        const copy = await findCopy(this.path, f.ino, 0, f.fp);
+        if (copy !== undefined) {
+          this.logger.info('file was truncated again while its earlier copy is read: queueing its new copy');
+          this.next.splice(i, 0, { fd: copy.fd, dev: copy.dev, ino: copy.ino, fp: f.fp, isCopy: true });
+          i++;
+        } else {
+          this.logger.warn('file was truncated again while behind, and no copy of it was found');
+        }
+        f.fp = undefined;
+      }
+      if (f.fp === undefined || f.fp.length < fingerprintBytes) {
+        const fp = fingerprintOf(f.fd);
+        f.fp = fp.length > 0 ? fp : undefined;
+      }
+    }
   }
 
   private async switchToNext(): Promise<void> {
+    await this.checkQueuedStarts();
     this.emitPartial();
     const old = this.current!;
     this.current = this.next.shift()!;
+    this.current.fp = undefined;
     fs.close(old.fd, () => {});
-    this.bufBase = 0;
-    this.filled = 0;
+    this.lines.reset(0);
     this.acks!.restart(0);
     this.readBytesChild?.set(0);
     this.logger.info('file was rotated: old file read to its end, now reading the new one from the start');
@@ -505,85 +607,73 @@ export class Tailer {
 
   private async lookAtPath(currentDeleted: boolean): Promise<PathState> {
     if (this.ended || !this.current) return 'same';
+    const queued = (): PathState => (this.next.length > 0 ? 'newer' : 'missing');
     let st: fs.BigIntStats;
     try {
       st = await fs.promises.stat(this.path, { bigint: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.next.length > 0 ? 'newer' : 'missing';
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return queued();
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') return queued();
       throw err;
     }
     const newest = this.next.length > 0 ? this.next[this.next.length - 1]! : this.current;
-    const same =
-      st.ino === newest.ino && st.dev === newest.dev && !(newest === this.current && currentDeleted);
-    if (same) {
-      if (newest === this.current) this.fileBytesChild?.set(Number(st.size));
+    const isNewest = (ino: bigint, dev: bigint) =>
+      ino === newest.ino && dev === newest.dev && !(newest === this.current && currentDeleted);
+    if (isNewest(st.ino, st.dev)) {
+      if (newest === this.current) this.reportSize(Number(st.size));
       return this.next.length > 0 ? 'newer' : 'same';
     }
+    if (!st.isFile()) return queued(); // replaced by something we do not open: as if deleted
     if (this.next.length >= maxHeldFiles) {
-      this.logger.warn(
-        'file rotated again while far behind: too many rotated files held open, not opening the newest yet',
-        {
-          held: this.next.length,
-        },
-      );
+      if (this.declined?.ino !== st.ino) {
+        this.countDeclined();
+        this.logger.warn(
+          'file rotated again while far behind: too many rotated files held open, not opening the newest yet',
+          {
+            held: this.next.length,
+          },
+        );
+      }
+      this.declined = { ino: st.ino, size: Number(st.size) };
       return 'newer';
     }
-    let fd: number;
+    let opened: { fd: number; dev: bigint; ino: bigint };
     try {
-      fd = await fsOpen(this.path);
+      opened = await openRegular(this.path);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return this.next.length > 0 ? 'newer' : 'missing';
+      if (err instanceof NotRegularFileError) return queued();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return queued();
       throw err;
     }
-    const fst = await fsFstat(fd).catch((err: unknown) => {
-      fs.close(fd, () => {});
-      throw err;
-    });
-    const stillSame =
-      fst.ino === newest.ino && fst.dev === newest.dev && !(newest === this.current && currentDeleted);
-    if (stillSame || this.ended) {
-      fs.close(fd, () => {});
+    if (isNewest(opened.ino, opened.dev) || this.ended) {
+      fs.close(opened.fd, () => {});
       return this.next.length > 0 ? 'newer' : 'same';
     }
-    this.next.push({ fd, dev: fst.dev, ino: fst.ino });
+    if (this.declined !== undefined) {
+      if (this.declined.ino === opened.ino) this.declined = undefined;
+      else this.countDeclined();
+    }
+    this.next.push({ fd: opened.fd, dev: opened.dev, ino: opened.ino, fp: undefined });
     this.logger.debug('new file at the path, holding it until the current one is read', {
       queued: this.next.length,
     });
-    this.watch();
-    this.notify();
+    if (this.watcher === undefined) this.watch();
+    this.changed();
     return 'newer';
   }
 
-  /** Watches the newest file at the path for writes and renames; polling covers what it misses. */
+  /**
+   * Listens to the events of the path in its directory's watch: writes to whichever file the path
+   * names now, and renames, creations and deletions of it; the safety-net poll covers what it misses.
+   */
   private watch(): void {
     if (this.watchFailed || this.ended) return;
-    this.watcher?.close();
-    this.watcher = undefined;
-    try {
-      const w = fs.watch(this.path, { persistent: false }, () => this.notify());
-      w.on('error', () => {
-        w.close();
-        if (this.watcher === w) this.watcher = undefined;
-      });
-      this.watcher = w;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // watched again when a file appears
-      // Out of inotify watches, or a filesystem without notifications: polling alone still works.
-      this.watchFailed = true;
-      this.logger.debug('cannot watch file, polling only', { error: err });
-    }
-  }
-
-  /** Looks at the path every poll interval, even while reading or paused, to catch every rotation. */
-  private schedulePoll(): void {
-    this.pollTimer = setTimeout(() => {
-      if (this.ended) return;
-      this.checkPath().then(
-        () => this.schedulePoll(),
-        () => this.schedulePoll(),
-      );
-    }, timerDelay(this.minPollMs));
+    const w = watchPath(this.path, this.logger, (event) => {
+      if (event === 'rename') void this.checkPath().catch(() => {});
+      this.changed();
+    });
+    this.watcher = typeof w === 'string' ? undefined : w;
+    this.watchFailed = w === 'failed';
   }
 
   private waitForChange(ms: number): Promise<void> {
@@ -611,16 +701,4 @@ export class Tailer {
       this.budget.room().then(done);
     });
   }
-}
-
-function fsOpen(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd)));
-  });
-}
-
-function fsFstat(fd: number): Promise<fs.BigIntStats> {
-  return new Promise((resolve, reject) => {
-    fs.fstat(fd, { bigint: true }, (err, st) => (err ? reject(err) : resolve(st)));
-  });
 }

@@ -57,7 +57,7 @@ const table: [string, string, string, unknown][] = [
   ['limit.readline-rate-enabled', 'true', 'limits_config.readline_rate_enabled', true],
   ['limit.readline-rate-drop', 'false', 'limits_config.readline_rate_drop', false],
   ['max-streams', '500', 'limits_config.max_streams', 500],
-  ['max-line-size', '256kb', 'limits_config.max_line_size', 256_000],
+  ['max-line-size', '256kb', 'limits_config.max_line_size', 262_144], // flagext.ByteSize: kb is 1024 bytes,
   ['max-line-size-truncate', 'true', 'limits_config.max_line_size_truncate', true],
   ['server.http-listen-address', '127.0.0.2', 'server.http_listen_address', '127.0.0.2'],
   ['server.http-listen-port', '9999', 'server.http_listen_port', 9999],

@@ -116,23 +116,23 @@ describe('streams, labels and tenants', () => {
     assert.equal(rx2.requests[0]!.headers['x-scope-orgid'], undefined);
   });
 
-  test('external labels fill in; the entry value wins; __ labels are not sent', async () => {
+  test('external labels fill in; the entry value wins; __tenant_id__ and target labels are not sent, other __ labels are (as Promtail)', async () => {
     const rx = await receiver();
     const c = client({
       config: clientConfig(rx.url, { externalLabels: { cluster: 'prod', job: 'external' } }),
       metrics: newMetrics(),
       version: 't',
     });
-    c.send(entry({ job: 'mine', __path__: '/x', __meta_k: 'v' }, 'line'));
+    c.send(entry({ job: 'mine', __tenant_id__: 't', __path__: '/x', __custom: 'v' }, 'line'));
     await c.flush();
-    assert.equal(rx.entries()[0]!.labelsString, '{cluster="prod", job="mine"}');
+    assert.equal(rx.entries()[0]!.labelsString, '{__custom="v", cluster="prod", job="mine"}');
   });
 
   test('entries with no labels left are dropped and counted, the rest of the batch is sent', async () => {
     const rx = await receiver();
     const metrics = newMetrics();
     const c = client({ config: clientConfig(rx.url), metrics, version: 't' });
-    const empty = entry({ __path__: '/x' }, 'nothing to label me');
+    const empty = entry({ __tenant_id__: 't' }, 'nothing to label me');
     const ok = entry({ job: 'ok' }, 'fine');
     c.send(empty);
     c.send(ok);

@@ -138,7 +138,7 @@ describe('loadConfig: bad configs name file, line and key', () => {
       file: 'bad-encoding.yaml',
       line: 5,
       key: 'scrape_configs[0].encoding',
-      reason: /not supported yet: logferry reads files as UTF-8/,
+      reason: /unknown encoding "EBCDIC-FANCY" \(use an IANA name/,
     },
     {
       file: 'password-and-file.yaml',
@@ -407,7 +407,7 @@ describe('loadConfig: defaults', () => {
       readlineRateEnabled: true,
       readlineRateDrop: false,
       maxStreams: 100,
-      maxLineSize: 256_000,
+      maxLineSize: 262_144, // flagext.ByteSize: 256kb = 256 × 1024
       maxLineSizeTruncate: true,
     });
     assert.equal(c.targetConfig.syncPeriodMs, 30_000);
@@ -518,10 +518,12 @@ describe('loadConfig: Promtail compatibility', () => {
         ),
       /decompression.format: bz2 is not supported/,
     );
-    assert.throws(
-      () => parse(`${minimal}scrape_configs:\n  - job_name: a\n    encoding: UTF-16\n`),
-      /encoding: encoding "UTF-16" is not supported yet/,
-    );
+    for (const name of ['UTF-16', 'utf-16le', 'ISO-8859-1', 'windows-1252', 'Shift_JIS', 'EUC-KR', 'GBK'])
+      assert.equal(
+        parse(`${minimal}scrape_configs:\n  - job_name: a\n    encoding: ${name}\n`).scrapeConfigs[0]!
+          .encoding,
+        name,
+      );
   });
 
   it('relabel_configs go through parseRelabelRules', { todo: !relabelReady() }, () => {

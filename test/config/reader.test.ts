@@ -65,9 +65,18 @@ describe('durations and sizes', () => {
     it(`duration ${JSON.stringify(text)}`, () => assert.equal(parseDuration(text), ms));
   const sizes: [string, number | undefined][] = [
     ['1048576', 1048576],
-    ['1MB', 1_000_000],
+    // Promtail's flagext.ByteSize: every unit binary, any case.
+    ['1KB', 1024],
+    ['1kb', 1024],
+    ['1k', 1024],
+    ['1MB', 1048576],
+    ['1mb', 1048576],
     ['1MiB', 1048576],
-    ['256kb', 256_000],
+    ['256kb', 262_144],
+    ['2 GB', 2 * 1024 ** 3],
+    ['10B', 10],
+    ['1.5KB', undefined],
+    ['-1KB', undefined],
     ['2x', undefined],
   ];
   for (const [text, bytes] of sizes) it(`size ${text}`, () => assert.equal(parseByteSize(text), bytes));

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runCli } from '../support/agent-process.js';
 
 export const dryrunFixtures = resolve(import.meta.dirname, '../../fixtures/dryrun');
@@ -15,14 +15,33 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * How many CLI processes of one test file run at once. Each run is mostly Node's start-up and
+ * module loading (a few hundred ms of CPU), so tests start their independent runs together and
+ * this bounds them: the file takes a fraction of the time on 2 cores, and on a loaded machine it
+ * no longer waits for one slow start-up after another.
+ */
+const cliSlots = 4;
+let cliRunning = 0;
+const cliWaiting: (() => void)[] = [];
+
 /** Runs `logferry <args>` to its end. */
 export async function cli(
   args: string[],
   options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CliResult> {
-  const p = runCli(args, options);
-  const code = await p.exited;
-  return { code, stdout: p.stdout, stderr: p.stderr };
+  // A slot is handed straight from a run that ends to the next waiting one.
+  if (cliRunning < cliSlots) cliRunning++;
+  else await new Promise<void>((resolve) => cliWaiting.push(resolve));
+  try {
+    const p = runCli(args, options);
+    const code = await p.exited;
+    return { code, stdout: p.stdout, stderr: p.stderr };
+  } finally {
+    const next = cliWaiting.shift();
+    if (next) next();
+    else cliRunning--;
+  }
 }
 
 /** The 1-based line of the first line of `file` that contains `needle` (after line `after`). */
@@ -102,4 +121,26 @@ export function nameOf(t: {
   job: string;
 }): string {
   return t.pod === null ? `${t.job}:static` : `${t.namespace}/${t.pod}/${t.container}`;
+}
+
+// The fixtures of `logferry targets` (targets.test.ts, targets-cluster.test.ts).
+export const config = join(dryrunFixtures, 'kubernetes.yaml');
+export const pods = join(dryrunFixtures, 'pods.json');
+export const staticConfig = join(dryrunFixtures, 'static.yaml');
+
+/** The line of the relabel rule (its `- ` line) that holds `needle`. */
+export function ruleLine(needle: string): number {
+  const lines = readFileSync(config, 'utf8').split('\n');
+  let i = lineOf(config, needle, lineOf(config, 'relabel_configs:')) - 1;
+  while (!/^\s*- /.test(lines[i]!)) i--;
+  return i + 1;
+}
+
+/** `logferry targets <args> --output json`: exit 0 and the documented shape. */
+export async function targetsJson(args: string[]): Promise<TargetsDoc> {
+  const r = await cli(['targets', ...args, '--output', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc: unknown = JSON.parse(r.stdout);
+  assertTargetsShape(doc);
+  return doc;
 }

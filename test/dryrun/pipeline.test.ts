@@ -217,8 +217,10 @@ describe('logferry pipeline', () => {
         /discovers no target for pod default\/ghost/,
       ],
     ];
-    for (const [args, code, message] of cases) {
-      const r = await cli(['pipeline', ...args], { input: '' });
+    // Independent runs: started together (helpers.ts bounds how many processes run at once).
+    const results = await Promise.all(cases.map(([args]) => cli(['pipeline', ...args], { input: '' })));
+    for (const [i, [args, code, message]] of cases.entries()) {
+      const r = results[i]!;
       assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
     }

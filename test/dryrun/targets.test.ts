@@ -1,44 +1,28 @@
-// `logferry targets` as a process: pods from files of every shape and from a live (fake) API
-// server, static and file_sd targets, kept targets with the files they match, drops with the
-// rule index, action and YAML line, --explain step by step, the JSON shape, and exit codes.
+// `logferry targets` as a process: pods from files of every shape, static and file_sd targets,
+// kept targets with the files they match, drops with the rule index, action and YAML line,
+// --explain step by step, and the JSON shape.
+// Every run is a fresh process, so the tests of a describe run concurrently and a test starts its
+// independent runs together (helpers.ts bounds how many processes run at once). A live cluster
+// and the exit codes are in targets-cluster.test.ts: the runner's time limit is per file.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { tempDir } from '../support/agent-process.js';
-import { FakeKubeApi } from '../support/fake-kube-api.js';
 import {
-  assertTargetsShape,
   cli,
+  config,
   dryrunFixtures,
   lineOf,
   nameOf,
-  repoRoot,
-  type TargetsDoc,
+  pods,
+  ruleLine,
+  staticConfig,
+  targetsJson,
 } from './helpers.js';
 
-const config = join(dryrunFixtures, 'kubernetes.yaml');
-const pods = join(dryrunFixtures, 'pods.json');
-const staticConfig = join(dryrunFixtures, 'static.yaml');
-
-/** The line of the relabel rule (its `- ` line) that holds `needle`. */
-function ruleLine(needle: string): number {
-  const lines = readFileSync(config, 'utf8').split('\n');
-  let i = lineOf(config, needle, lineOf(config, 'relabel_configs:')) - 1;
-  while (!/^\s*- /.test(lines[i]!)) i--;
-  return i + 1;
-}
-
-async function targetsJson(args: string[]): Promise<TargetsDoc> {
-  const r = await cli(['targets', ...args, '--output', 'json']);
-  assert.equal(r.code, 0, r.stderr);
-  const doc: unknown = JSON.parse(r.stdout);
-  assertTargetsShape(doc);
-  return doc;
-}
-
-describe('logferry targets: pods from a file', () => {
+describe('logferry targets: pods from a file', { concurrency: true }, () => {
   it('lists kept targets with final labels and path, and drops with rule index, action and line', async () => {
     const doc = await targetsJson(['-config.file', config, '--pods', pods]);
     assert.deepEqual(doc.targets.map(nameOf).sort(), [
@@ -142,18 +126,18 @@ describe('logferry targets: pods from a file', () => {
         'array.json': JSON.stringify([web, api]),
         'bundle.json': JSON.stringify({ pods: [web, api], nodes: [{ metadata: { name: 'node-1' } }] }),
       };
-      for (const [name, text] of Object.entries(files)) {
-        writeFileSync(join(dir, name), text);
-        const doc = await targetsJson([
-          '-config.file',
-          config,
-          '--pods',
-          join(dir, name),
-          '--job',
-          'kubernetes-pods',
-        ]);
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      const pod = join(dir, 'pod.yaml');
+      writeFileSync(pod, stringify(api));
+      const read = (file: string) =>
+        targetsJson(['-config.file', config, '--pods', file, '--job', 'kubernetes-pods']);
+      const [docs, doc] = await Promise.all([
+        Promise.all(Object.keys(files).map((name) => read(join(dir, name)))),
+        read(pod),
+      ]);
+      for (const [i, name] of Object.keys(files).entries()) {
         assert.deepEqual(
-          doc.targets.map(nameOf).sort(),
+          docs[i]!.targets.map(nameOf).sort(),
           [
             'default/api-0/api',
             'default/web-7d9f8c6b5d-x2x9k/log-tailer',
@@ -162,9 +146,6 @@ describe('logferry targets: pods from a file', () => {
           name,
         );
       }
-      const pod = join(dir, 'pod.yaml');
-      writeFileSync(pod, stringify(api));
-      const doc = await targetsJson(['-config.file', config, '--pods', pod, '--job', 'kubernetes-pods']);
       assert.deepEqual(doc.targets.map(nameOf), ['default/api-0/api']);
     } finally {
       cleanup();
@@ -186,22 +167,6 @@ describe('logferry targets: pods from a file', () => {
       const text = readFileSync(config, 'utf8').replaceAll('/var/log/', `${dir}/var/log/`);
       const local = join(dir, 'config.yaml');
       writeFileSync(local, text);
-      const doc = await targetsJson(['-config.file', local, '--pods', pods, '--node', 'node-1']);
-      const files = Object.fromEntries(doc.targets.map((t) => [nameOf(t), t.files]));
-      assert.deepEqual(files['default/web-7d9f8c6b5d-x2x9k/nginx'], [
-        join(root, 'nginx', '0.log'),
-        join(root, 'nginx', '1.log'),
-      ]);
-      assert.deepEqual(files['default/web-7d9f8c6b5d-x2x9k/log-tailer'], []);
-      const r = await cli(['targets', '-config.file', local, '--pods', pods, '--node', 'node-1']);
-      assert.match(
-        r.stdout,
-        new RegExp(
-          `files   ${join(root, 'nginx', '0.log').replace(/[.*]/g, '\\$&')}\\n\\s+${join(root, 'nginx', '1.log').replace(/[.*]/g, '\\$&')}`,
-        ),
-      );
-      assert.match(r.stdout, /log-tailer\n.*\n.*\n\s+files {3}none match now/);
-
       // __path_exclude__ takes files away.
       mkdirSync(join(dir, 'srv'));
       writeFileSync(join(dir, 'srv', 'a.log'), '');
@@ -211,7 +176,26 @@ describe('logferry targets: pods from a file', () => {
         excl,
         `scrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: [localhost]\n        labels: {__path__: "${dir}/srv/*.log", __path_exclude__: "${dir}/srv/*.gz.log"}\n`,
       );
-      const d2 = await targetsJson(['-config.file', excl]);
+      const [doc, r, d2] = await Promise.all([
+        targetsJson(['-config.file', local, '--pods', pods, '--node', 'node-1']),
+        cli(['targets', '-config.file', local, '--pods', pods, '--node', 'node-1']),
+        targetsJson(['-config.file', excl]),
+      ]);
+      const files = Object.fromEntries(doc.targets.map((t) => [nameOf(t), t.files]));
+      assert.deepEqual(files['default/web-7d9f8c6b5d-x2x9k/nginx'], [
+        join(root, 'nginx', '0.log'),
+        join(root, 'nginx', '1.log'),
+      ]);
+      assert.deepEqual(files['default/web-7d9f8c6b5d-x2x9k/log-tailer'], []);
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `files   ${join(root, 'nginx', '0.log').replace(/[.*]/g, '\\$&')}\\n\\s+${join(root, 'nginx', '1.log').replace(/[.*]/g, '\\$&')}`,
+        ),
+      );
+      assert.match(r.stdout, /log-tailer\n.*\n.*\n\s+files {3}none match now/);
+
+      // __path_exclude__ took files away.
       assert.deepEqual(d2.targets[0]!.files, [join(dir, 'srv', 'a.log')]);
     } finally {
       cleanup();
@@ -219,7 +203,7 @@ describe('logferry targets: pods from a file', () => {
   });
 });
 
-describe('logferry targets: static and file_sd targets', () => {
+describe('logferry targets: static and file_sd targets', { concurrency: true }, () => {
   it('keeps, drops by rule, by __host__ and for a missing __path__', async () => {
     const doc = await targetsJson(['-config.file', staticConfig, '--node', 'node-1']);
     assert.deepEqual(
@@ -250,7 +234,7 @@ describe('logferry targets: static and file_sd targets', () => {
   });
 });
 
-describe('logferry targets --explain', () => {
+describe('logferry targets --explain', { concurrency: true }, () => {
   it('shows every relabel step, marks the rules that did nothing, and the result', async () => {
     const r = await cli([
       'targets',
@@ -317,153 +301,16 @@ describe('logferry targets --explain', () => {
   });
 
   it('explains a static target by its address, and fails on a pod that was not discovered', async () => {
-    const r = await cli(['targets', '-config.file', staticConfig, '--explain', 'no-path-host']);
+    const [r, missing] = await Promise.all([
+      cli(['targets', '-config.file', staticConfig, '--explain', 'no-path-host']),
+      cli(['targets', '-config.file', config, '--pods', pods, '--explain', 'default/nope']),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /dropped: no __path__ after relabeling/);
-    const missing = await cli([
-      'targets',
-      '-config.file',
-      config,
-      '--pods',
-      pods,
-      '--explain',
-      'default/nope',
-    ]);
     assert.equal(missing.code, 1);
     assert.match(
       missing.stderr,
       /no discovered target is default\/nope; discovered nearby: default\/api-0\/api/,
     );
-  });
-});
-
-describe('logferry targets: a live cluster', () => {
-  let api: FakeKubeApi;
-  const cluster = JSON.parse(readFileSync(join(repoRoot, 'fixtures/k8s/cluster.json'), 'utf8'));
-  let dir: string;
-  let cleanup: () => void;
-  before(async () => {
-    api = await FakeKubeApi.start();
-    api.load(cluster);
-    ({ dir, cleanup } = tempDir());
-  });
-  after(async () => {
-    await api.close();
-    cleanup();
-  });
-
-  const withServer = (server: string | undefined) =>
-    readFileSync(config, 'utf8').replace(
-      '- role: pod',
-      server ? `- role: pod\n        api_server: ${server}` : '- role: pod',
-    );
-
-  it('lists the pods of one node through api_server', async () => {
-    const file = join(dir, 'api-server.yaml');
-    writeFileSync(file, withServer(api.url));
-    const doc = await targetsJson(['-config.file', file, '--node', 'node-a', '--job', 'kubernetes-pods']);
-    const names = doc.targets.map(nameOf);
-    assert.ok(names.includes('default/web-7d4b9c6f5-x2x9z/web'), names.join());
-    assert.ok(!names.some((n) => n.startsWith('default/elsewhere')), 'a pod of node-b is not listed');
-    assert.ok(doc.dropped.some((d) => d.container === 'init-db' && d.rule?.index === 2));
-    const watch = api.requests.find((q) => q.resource === 'pods');
-    assert.match(watch?.query.fieldSelector ?? '', /spec\.nodeName=node-a/);
-  });
-
-  it('lists the pods of every node without --node, and uses --kubeconfig', async () => {
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {server: "${api.url}", insecure-skip-tls-verify: true}\nusers:\n- name: me\n  user: {}\ncontexts:\n- name: fake\n  context: {cluster: fake, user: me}\ncurrent-context: fake\n`,
-    );
-    const file = join(dir, 'in-cluster.yaml');
-    writeFileSync(file, withServer(undefined));
-    const doc = await targetsJson([
-      '-config.file',
-      file,
-      '--kubeconfig',
-      kubeconfig,
-      '--job',
-      'kubernetes-pods',
-    ]);
-    const names = doc.targets.map(nameOf);
-    assert.ok(names.includes('default/elsewhere/app'), names.join());
-    assert.ok(names.includes('default/db-0/postgres'), names.join());
-  });
-
-  it('fails with exit 1 and the reason when the cluster cannot be reached', async () => {
-    const file = join(dir, 'unreachable.yaml');
-    writeFileSync(file, withServer('http://127.0.0.1:9'));
-    const r = await cli(['targets', '-config.file', file, '--node', 'node-a', '--timeout', '1s']);
-    assert.equal(r.code, 1);
-    assert.match(
-      r.stderr,
-      /kubernetes_sd_configs at .*unreachable\.yaml:\d+: could not list pods within 1000 ms:\n.*ECONNREFUSED/,
-    );
-  });
-});
-
-describe('logferry targets: exit codes', () => {
-  it('is 1 with the location for an invalid config, and for an unreadable one', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const bad = join(dir, 'bad.yaml');
-      writeFileSync(
-        bad,
-        'scrape_configs:\n  - job_name: x\n    relabel_configs:\n      - source_labels: [a]\n        regex: "(unclosed"\n',
-      );
-      let r = await cli(['targets', '-config.file', bad]);
-      assert.equal(r.code, 1);
-      assert.match(
-        r.stderr,
-        new RegExp(
-          `^error: invalid config: ${bad}:5: scrape_configs\\[0\\]\\.relabel_configs\\[0\\]\\.regex: `,
-        ),
-      );
-      r = await cli(['targets', '-config.file', join(repoRoot, 'fixtures/config/bad/invalid-yaml.yaml')]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /invalid-yaml\.yaml:\d+: /);
-      r = await cli(['targets', '-config.file', join(dir, 'missing.yaml')]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /missing\.yaml/);
-      const badSd = join(dir, 'bad-sd.yaml');
-      writeFileSync(
-        badSd,
-        'scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - role: service\n',
-      );
-      r = await cli(['targets', '-config.file', badSd, '--pods', pods]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /bad-sd\.yaml:4: .*role/);
-      const badPods = join(dir, 'pods.yaml');
-      writeFileSync(badPods, 'kind: Pod\nmetadata: {}\n');
-      r = await cli(['targets', '-config.file', config, '--pods', badPods]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /pods\.yaml: top level: a Pod without metadata\.name/);
-    } finally {
-      cleanup();
-    }
-  });
-
-  it('is 2 for usage errors', async () => {
-    const cases: [string[], RegExp, boolean?][] = [
-      [['--bogus'], /flag provided but not defined: -bogus/],
-      [['--output', 'xml'], /invalid value "xml" for flag -output/],
-      [['--explain', 'a//b'], /invalid value "a\/\/b" for flag -explain/],
-      [['--job', 'nope'], /no scrape config has job_name "nope" \(jobs: kubernetes-pods, varlogs\)/, false],
-      [['extra'], /unexpected argument "extra"/],
-      [['--timeout', 'soon'], /invalid value "soon" for flag -timeout/],
-    ];
-    for (const [args, message, withUsage = true] of cases) {
-      const r = await cli(['targets', '-config.file', config, '--pods', pods, ...args]);
-      assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.stderr, message);
-      if (withUsage) assert.match(r.stderr, /Usage of logferry targets:/);
-    }
-  });
-
-  it('prints its usage with -h and exits 0', async () => {
-    const r = await cli(['targets', '-h']);
-    assert.equal(r.code, 0);
-    assert.match(r.stdout, /-explain string/);
   });
 });

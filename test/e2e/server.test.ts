@@ -1,7 +1,7 @@
 // The agent's HTTP endpoints and reloads, through the built CLI.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, tempDir, writeConfig } from '../support/agent-process.js';
@@ -83,7 +83,9 @@ describe('the HTTP server', () => {
       writeFileSync(config, good.replace(job('before'), job('after')));
       const reloaded = await fetch(`${base}/reload`, { method: 'POST' });
       assert.equal(reloaded.status, 200, await reloaded.text());
-      writeFileSync(file, 'one\ntwo\nthree\n');
+      // The log grows as a log does: appended to, never rewritten (a rewrite truncates it for a
+      // moment, and a tailer that looks then rightly reads it again from the start).
+      appendFileSync(file, 'three\n');
       await loki.waitFor((r) => r.entries().some((e) => e.labels.job === 'after' && e.line === 'three'));
       assert.deepEqual(
         loki
@@ -98,7 +100,7 @@ describe('the HTTP server', () => {
       agent.child.kill('SIGHUP');
       // The second reload of this run (the first was /reload above).
       await agent.waitForLog(/config reloaded[\s\S]*config reloaded/);
-      writeFileSync(file, 'one\ntwo\nthree\nfour\n');
+      appendFileSync(file, 'four\n');
       await loki.waitFor((r) => r.entries().some((e) => e.labels.job === 'hup' && e.line === 'four'));
     } finally {
       assert.equal(await agent.stop(), 0);

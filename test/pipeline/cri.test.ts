@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { ConfigError, ConfigNode, ConfigWarnings } from '../../src/config/reader.js';
 import { createLogger, type LogFields, silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createStageContext, Pipeline } from '../../src/pipeline/pipeline.js';
@@ -376,7 +376,6 @@ describe('cri stage', () => {
       ['{max_partial_lines: x}', /max_partial_lines: expected a number/],
       ['{max_partial_line_size: lots}', /max_partial_line_size: invalid size/],
       ['{max_partial_line_size_truncate: maybe}', /expected true or false/],
-      ['{bogus: 1}', /\[0\]\.cri\.bogus: unknown key/],
     ];
     for (const [options, re] of bad) {
       it(`rejects ${options}`, () => {
@@ -386,6 +385,23 @@ describe('cri stage', () => {
         );
       });
     }
+
+    it('warns about an unknown option, which Promtail ignores (an error under -config.strict)', () => {
+      const warnings = new ConfigWarnings();
+      const list = ConfigNode.parse('- cri:\n    bogus: 1\n', 'test.yaml', { warnings });
+      new Pipeline(list, createStageContext('t', silentLogger, metrics), () => {}).close();
+      assert.deepEqual(
+        warnings.list.map((w) => [w.line, w.key]),
+        [[2, '[0].cri.bogus']],
+      );
+      const strict = ConfigNode.parse('- cri:\n    bogus: 1\n', 'test.yaml', {
+        warnings: new ConfigWarnings(true),
+      });
+      assert.throws(
+        () => new Pipeline(strict, createStageContext('t', silentLogger, metrics), () => {}),
+        /test\.yaml:2: \[0\]\.cri\.bogus: unknown key/,
+      );
+    });
 
     it('accepts no options at all', () => {
       const list = ConfigNode.parse('- cri:\n', 'test.yaml');

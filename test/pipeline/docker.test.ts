@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { ConfigError, ConfigNode, ConfigWarnings } from '../../src/config/reader.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createStageContext, Pipeline } from '../../src/pipeline/pipeline.js';
@@ -147,9 +147,16 @@ describe('docker stage', () => {
     assert.equal(got[0]!.labels, got[1]!.labels);
   });
 
-  it('rejects options', () => {
+  it('ignores options with a warning, as Promtail ignores them (an error under -config.strict)', () => {
+    const warnings = new ConfigWarnings();
+    const list = ConfigNode.parse('- docker: {max_partial_lines: 3}\n', 'test.yaml', { warnings });
+    new Pipeline(list, createStageContext('test', silentLogger, metrics), () => {}).close();
+    assert.equal(warnings.list[0]?.key, '[0].docker.max_partial_lines');
+    const strict = ConfigNode.parse('- docker: {max_partial_lines: 3}\n', 'test.yaml', {
+      warnings: new ConfigWarnings(true),
+    });
     assert.throws(
-      () => dockerPipeline('{max_partial_lines: 3}'),
+      () => new Pipeline(strict, createStageContext('test', silentLogger, metrics), () => {}),
       (e: unknown) =>
         e instanceof ConfigError && /\[0\]\.docker\.max_partial_lines: unknown key/.test(e.message),
     );

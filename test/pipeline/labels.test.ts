@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/reader.js';
+import { ConfigError, ConfigWarnings } from '../../src/config/reader.js';
 import type { LabelSet } from '../../src/types.js';
 import { entry, harness, run } from '../support/stage-harness.js';
 
@@ -53,6 +53,10 @@ describe('labels stage: values', () => {
       { testLabel: 'testValue' },
     ],
     ['empty extracted data', 'testLabel: diff_source', {}, {}, {}],
+    // Promtail ships labels starting with __ that a stage sets.
+    ['a __ label', '__tenant_hint: t', { t: 'x' }, { job: 'j' }, { job: 'j', __tenant_hint: 'x' }],
+    // Not valid UTF-8 in the file (decoded as U+FFFD): skipped, as Promtail skips it.
+    ['invalid UTF-8 is skipped', 'level:', { level: 'w\uFFFDrn' }, { job: 'j' }, { job: 'j' }],
     [
       'json example',
       'level:\napp: app_rename',
@@ -124,4 +128,32 @@ describe('labels stage: values', () => {
     assert.deepEqual(f!.labels, { job: 'k', level: 'warn', app: 'api' });
     assert.notEqual(a!.labels, f!.labels);
   });
+});
+
+describe('labels stage: the cardinality guard (logferry only)', () => {
+  const table: [string, boolean][] = [
+    ['trace_id:', true],
+    ['requestId: request_id', true],
+    ['uuid:', true],
+    ['client_ip:', true],
+    ['ts: timestamp', true],
+    ['sha256:', true],
+    ['level:', false],
+    ['app:\n  method:\n  status:', false],
+  ];
+  for (const [options, warns] of table) {
+    it(`${options.replace(/\n\s*/g, ' ')} ${warns ? 'warns' : 'does not warn'}, even under -config.strict`, () => {
+      const yaml = `labels:\n${options
+        .split('\n')
+        .map((l) => (l.startsWith('  ') ? l : `  ${l}`))
+        .join('\n')}\n`;
+      const warnings = new ConfigWarnings(true);
+      harness().build(yaml, undefined, warnings);
+      assert.equal(warnings.list.length, warns ? 1 : 0, JSON.stringify(warnings.list));
+      if (warns) {
+        assert.equal(warnings.list[0]!.line, 2);
+        assert.match(warnings.list[0]!.reason, /Use structured_metadata for it instead/);
+      }
+    });
+  }
 });

@@ -82,14 +82,24 @@ describe('structured_metadata stage: values', () => {
       { job: 'j' },
       { uid: 'b39' },
     ],
+    // Promtail 3.6 (2.9 let the label win and removed it).
     [
-      'the label wins over the extracted value',
+      'the extracted value wins over a label, which stays when it differs (3.6)',
       'app:',
       { app: 'extracted' },
-      { app: 'label' },
+      { app: 'label', job: 'j' },
       undefined,
-      {},
-      { app: 'label' },
+      { app: 'label', job: 'j' },
+      { app: 'extracted' },
+    ],
+    [
+      'a label equal to the extracted value leaves the stream (3.6)',
+      'app:',
+      { app: 'same' },
+      { app: 'same', job: 'j' },
+      undefined,
+      { job: 'j' },
+      { app: 'same' },
     ],
     [
       'adds to existing metadata',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { ConfigError, ConfigNode, ConfigWarnings } from '../../src/config/reader.js';
 import { loadLocation } from '../../src/go/time/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -18,7 +18,8 @@ const ctx: StageContext = {
 };
 
 function stage(yaml: string) {
-  return timestampStage.create(ConfigNode.parse(yaml, 'test.yaml').get('timestamp'), ctx);
+  const warnings = new ConfigWarnings(true);
+  return timestampStage.create(ConfigNode.parse(yaml, 'test.yaml', { warnings }).get('timestamp'), ctx);
 }
 
 const original = 1_000_000_000n; // time.Unix(1, 0)
@@ -62,7 +63,7 @@ describe('timestamp stage: options', () => {
       /test.yaml:4: timestamp.action_on_failure: invalid action on failure \(supported values are \[skip fudge\]\)/,
     ],
     [
-      'unknown key (Promtail ignores it; we do not)',
+      'unknown key (an error under -config.strict; Promtail ignores it)',
       'timestamp:\n  source: ts\n  format: RFC3339\n  fromat: Unix\n',
       /test.yaml:4: timestamp.fromat: unknown key/,
     ],

@@ -239,6 +239,8 @@ describe('PositionStore', () => {
     for (let i = 0; i < entries; i++) store.set(`/var/log/pods/some-namespace_pod-${i}/container/0.log`, i);
     await store.save();
     // A separate process reads the file as fast as it can and reports any read that is not a whole file.
+    // It says how many reads it has done after each round of reads, so the writer can be sure the
+    // reader ran while it wrote, however slowly a loaded machine starts or schedules the reader.
     const reader = spawn(
       process.execPath,
       [
@@ -252,26 +254,47 @@ describe('PositionStore', () => {
              reads++;
              if (lines[0] !== 'positions:' || lines.length !== ${entries + 2} || lines[${entries + 1}] !== '') bad++;
            }
-           if (stop) { process.stdout.write(JSON.stringify({ reads, bad })); return; }
+           if (stop) { process.stdout.write(JSON.stringify({ reads, bad }) + '\\n'); return; }
+           process.stdout.write(reads + '\\n');
            setImmediate(loop);
          })();`,
         file,
       ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
-    let out = '';
-    reader.stdout.on('data', (d) => {
-      out += d;
+    let partial = '';
+    let result = '';
+    let readsSoFar = 0;
+    let progress: () => void = () => {};
+    reader.stdout.setEncoding('utf8').on('data', (d: string) => {
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        if (/^\d+$/.test(line)) readsSoFar = Number(line);
+        else result = line;
+      }
+      progress();
     });
     const exited = new Promise((r) => reader.on('exit', r));
-    for (let round = 0; round < 200; round++) {
+    const readsAtLeast = (n: number) =>
+      new Promise<void>((resolve) => {
+        progress = () => {
+          if (readsSoFar >= n || reader.exitCode !== null) resolve();
+        };
+        progress();
+      });
+    // Start writing once the reader reads, and write until it has read during the writes.
+    await readsAtLeast(1);
+    const readsBefore = readsSoFar;
+    for (let round = 0; round < 200 || readsSoFar < readsBefore + 101; round++) {
       for (let i = 0; i < entries; i += 7)
         store.set(`/var/log/pods/some-namespace_pod-${i}/container/0.log`, round * 1000 + i);
       await store.save();
+      if (reader.exitCode !== null) break;
     }
     reader.stdin.end('stop');
     await exited;
-    const { reads, bad } = JSON.parse(out) as { reads: number; bad: number };
+    const { reads, bad } = JSON.parse(result) as { reads: number; bad: number };
     assert.equal(bad, 0, `${bad} of ${reads} reads saw a partial file`);
     assert.ok(reads > 100, `only ${reads} reads`);
     assert.deepEqual(

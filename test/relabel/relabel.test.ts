@@ -135,6 +135,34 @@ const rows: Row[] = [
     modulus: 1000`,
     output: { a: 'foo\nbar', b: '734' },
   },
+  // Promtail 3.x (Prometheus 3): regexes are anchored as ^(?s:...)$, so `.` matches a newline.
+  {
+    name: 'Promtail 3.x: . matches a newline in a multi-line value (keep)',
+    input: { __meta_annotation: 'line1\nmiddle\nline2' },
+    rules: `
+  - source_labels: [__meta_annotation]
+    regex: line1.*line2
+    action: keep`,
+    output: { __meta_annotation: 'line1\nmiddle\nline2' },
+  },
+  {
+    name: 'Promtail 3.x: the default regex (.*) copies a multi-line value whole',
+    input: { a: 'x\ny' },
+    rules: `
+  - source_labels: [a]
+    target_label: b`,
+    output: { a: 'x\ny', b: 'x\ny' },
+  },
+  {
+    name: 'Promtail 3.x: a capture group spans newlines',
+    input: { a: 'first\nsecond' },
+    rules: `
+  - source_labels: [a]
+    regex: first(.*)
+    target_label: b
+    replacement: $1`,
+    output: { a: 'first\nsecond', b: '\nsecond' },
+  },
   {
     name: 'labelmap with ${1}',
     input: { a: 'foo', b1: 'bar', b2: 'baz' },
@@ -589,7 +617,7 @@ describe('parseRelabelRules', () => {
       {
         sourceLabels: ['__meta_a', '__meta_b'],
         separator: '-',
-        regex: '^(?:(.+))$',
+        regex: '^(?s:(.+))$',
         modulus: 0,
         targetLabel: 'x',
         replacement: 'y$1',
@@ -603,7 +631,7 @@ describe('parseRelabelRules', () => {
     assert.equal(b.line, 9);
     assert.equal(b.separator, ';');
     assert.equal(b.replacement, '$1');
-    assert.equal(b.regex.source, '^(?:(.*))$');
+    assert.equal(b.regex.source, '^(?s:(.*))$');
     assert.equal(b.modulus, 8);
     assert.deepEqual(rules('  []'), []);
   });

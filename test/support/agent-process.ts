@@ -27,6 +27,12 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/**
+ * The default limit of the waits below: it only ends a test that is failing, so it is generous;
+ * on a loaded 2-core machine an agent can take many seconds to start.
+ */
+const waitLimitMs = 60_000;
+
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
@@ -102,9 +108,9 @@ export function runCli(
     get stderr() {
       return stderr;
     },
-    waitForLog: (pattern, timeoutMs = 20_000) => waitFor(() => stderr, pattern, timeoutMs, 'stderr'),
-    waitForStdout: (pattern, timeoutMs = 20_000) => waitFor(() => stdout, pattern, timeoutMs, 'stdout'),
-    async port(timeoutMs = 20_000, options: { serverOnly?: boolean } = {}) {
+    waitForLog: (pattern, timeoutMs = waitLimitMs) => waitFor(() => stderr, pattern, timeoutMs, 'stderr'),
+    waitForStdout: (pattern, timeoutMs = waitLimitMs) => waitFor(() => stdout, pattern, timeoutMs, 'stdout'),
+    async port(timeoutMs = waitLimitMs, options: { serverOnly?: boolean } = {}) {
       const line = await waitFor(
         () => stderr,
         /msg="?server listening"? address=\S+:(\d+)/,

@@ -281,7 +281,7 @@ export class FakeKubeApi {
   }
 
   /** Resolves when `check` holds (re-checked after every request and change), or rejects at the deadline. */
-  waitFor(check: (api: FakeKubeApi) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  waitFor(check: (api: FakeKubeApi) => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
     return new Promise((resolve, reject) => {
       const test = () => {
         if (!check(this)) return;

@@ -119,6 +119,13 @@ export interface LokiReceiver {
   close(): Promise<void>;
 }
 
+/**
+ * The default limit of waitFor: it only ends a test that is failing, so it is generous; a loaded
+ * 2-core CI machine can take many seconds to start an agent. A test that checks something does
+ * not arrive passes its own, short, limit.
+ */
+const waitLimitMs = 60_000;
+
 export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<LokiReceiver> {
   const requests: ReceivedRequest[] = [];
   const accepted: ReceivedEntry[] = [];
@@ -231,7 +238,7 @@ export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<Lok
     setResponder: (r) => {
       responder = r;
     },
-    waitFor: (predicate, timeoutMs = 10_000) =>
+    waitFor: (predicate, timeoutMs = waitLimitMs) =>
       new Promise<void>((resolve, reject) => {
         if (predicate(self)) return resolve();
         const check = () => {

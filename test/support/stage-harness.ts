@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { ConfigError, ConfigNode, ConfigWarnings } from '../../src/config/reader.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { buildStages } from '../../src/pipeline/pipeline.js';
@@ -24,8 +24,12 @@ export interface Harness {
   registry: Registry;
   /** What the stages logged (every level). */
   logs: LogRecord[];
-  /** Builds the stage whose options are under `key` in the YAML text (file `test.yaml`). */
-  build(yaml: string, key?: string): Stage;
+  /**
+   * Builds the stage whose options are under `key` in the YAML text (file `test.yaml`). Built as
+   * under `-config.strict` unless `lenient`: an unknown option is then an error a table can
+   * assert (test/config/warnings.test.ts covers the default, warning, behaviour end to end).
+   */
+  build(yaml: string, key?: string, lenient?: ConfigWarnings): Stage;
 }
 
 /** The real builder of nested stages (`match`), kept under this name for existing tests. */
@@ -59,8 +63,8 @@ export function harness(jobName = 'test'): Harness {
     metrics,
     registry,
     logs,
-    build(yaml, key) {
-      const root = ConfigNode.parse(yaml, 'test.yaml');
+    build(yaml, key, lenient) {
+      const root = ConfigNode.parse(yaml, 'test.yaml', { warnings: lenient ?? new ConfigWarnings(true) });
       const k = key ?? root.keys()[0]!;
       const def = stageDefinitions.get(k);
       if (!def) throw new Error(`no stage ${k}`);

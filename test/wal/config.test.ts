@@ -41,9 +41,9 @@ const accepted: { name: string; yaml: string; want: WalConfig }[] = [
     want: { enabled: true, dir: '/wal', maxSize: 512 * 1024 ** 2, fullPolicy: 'drop_oldest' },
   },
   {
-    name: 'max_size as plain bytes, SI units',
+    name: 'max_size with a unit, binary as every logferry size (flagext.ByteSize: 2GB = 2 GiB)',
     yaml: 'wal:\n  enabled: true\n  dir: /wal\n  max_size: 2GB\n',
-    want: { enabled: true, dir: '/wal', maxSize: 2e9, fullPolicy: 'block' },
+    want: { enabled: true, dir: '/wal', maxSize: 2 * 1024 ** 3, fullPolicy: 'block' },
   },
 ];
 

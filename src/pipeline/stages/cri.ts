@@ -14,7 +14,11 @@ const defaultMaxPartialLines = 100;
 export const criStage: StageDefinition = {
   type: 'cri',
   create(options, ctx) {
-    options.expectKeys(['max_partial_lines', 'max_partial_line_size', 'max_partial_line_size_truncate']);
+    options.ignoreUnknownKeys([
+      'max_partial_lines',
+      'max_partial_line_size',
+      'max_partial_line_size_truncate',
+    ]);
     const maxLinesNode = options.get('max_partial_lines');
     const maxLines = maxLinesNode.integer(0);
     if (maxLines < 0) maxLinesNode.fail(`must be 0 (the default, ${defaultMaxPartialLines}) or more`);

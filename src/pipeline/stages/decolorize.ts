@@ -19,7 +19,7 @@ export const decolorizeStage: StageDefinition = {
   type: 'decolorize',
   create(options) {
     // Promtail ignores whatever is under the key; we take nothing or an empty mapping.
-    options.expectKeys([]);
+    options.ignoreUnknownKeys([]);
     return {
       type: 'decolorize',
       process(entry, out) {

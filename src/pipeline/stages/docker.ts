@@ -10,7 +10,7 @@ import { parseRfc3339Nano, StreamLabels } from './util.js';
 export const dockerStage: StageDefinition = {
   type: 'docker',
   create(options) {
-    options.expectKeys([]);
+    options.ignoreUnknownKeys([]);
     return new DockerStage();
   },
 };

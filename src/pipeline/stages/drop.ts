@@ -1,7 +1,7 @@
 // The `drop` stage: drops entries that meet every condition given (length, age, extracted
 // values, regex), as Promtail's drop stage does; several drop stages give an OR.
 
-import { parseByteSize, parseDuration } from '../../config/reader.js';
+import { type ConfigNode, parseByteSize, parseDuration } from '../../config/reader.js';
 import { Regex, RegexSyntaxError } from '../../regex/regex.js';
 import { type Entry, nowNanos } from '../../types.js';
 import { extractedToString } from '../extracted.js';
@@ -24,7 +24,7 @@ export const dropStage: StageDefinition = {
       options.fail(
         'drop stage config must contain at least one of `source`, `expression`, `older_than` or `longer_than`',
       );
-    options.expectKeys(keys);
+    options.ignoreUnknownKeys(keys);
     const source = options.get('source');
     const expression = options.get('expression');
     const olderThan = options.get('older_than');
@@ -37,7 +37,10 @@ export const dropStage: StageDefinition = {
 
     let sources: string[] | undefined;
     if (!source.missing) {
-      if (source.isList() ? source.list().some((n) => !n.isScalar()) : !source.isScalar())
+      // Promtail's WeakDecode turns `value: 1` into "1", but `source` is an interface{} it
+      // type-switches on: a number there (`source: 1`) is refused (and crashes Promtail in a list).
+      const isText = (n: ConfigNode): boolean => n.isScalar() && typeof n.toJS() === 'string';
+      if (source.isList() ? !source.list().every(isText) : !isText(source))
         source.fail('drop stage source invalid type should be string or list of strings');
       sources = source.stringOrList();
     }

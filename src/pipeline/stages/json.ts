@@ -159,7 +159,7 @@ class JsonStage implements Stage {
 export const jsonStage: StageDefinition = {
   type: 'json',
   create(options) {
-    options.expectKeys(['expressions', 'source', 'drop_malformed']);
+    options.ignoreUnknownKeys(['expressions', 'source', 'drop_malformed']);
     const exprNode = options.get('expressions');
     const names = exprNode.keys();
     if (names.length === 0) (options.missing ? options : exprNode).fail('JMES expression is required');

@@ -17,7 +17,7 @@ const backlogWarning = 100_000;
 export const limitStage: StageDefinition = {
   type: 'limit',
   create(options, ctx) {
-    options.expectKeys(['rate', 'burst', 'drop', 'by_label_name', 'max_distinct_labels']);
+    options.ignoreUnknownKeys(['rate', 'burst', 'drop', 'by_label_name', 'max_distinct_labels']);
     const rate = options.get('rate').number(0);
     const burst = options.get('burst').integer(0);
     if (rate <= 0 || burst <= 0) options.fail('limit stage failed to parse rate or burst');

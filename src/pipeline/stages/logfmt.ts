@@ -234,7 +234,7 @@ class LogfmtStage implements Stage {
 export const logfmtStage: StageDefinition = {
   type: 'logfmt',
   create(options, ctx) {
-    options.expectKeys(['mapping', 'source']);
+    options.ignoreUnknownKeys(['mapping', 'source']);
     const mappingNode = options.get('mapping');
     const names = mappingNode.keys();
     if (names.length === 0) (options.missing ? options : mappingNode).fail('logfmt mapping is required');

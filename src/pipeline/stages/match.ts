@@ -13,7 +13,7 @@ export const matchStage: StageDefinition = {
   type: 'match',
   create(options, ctx) {
     if (options.missing) options.fail('match stage config cannot be empty');
-    options.expectKeys(['selector', 'stages', 'action', 'pipeline_name', 'drop_counter_reason']);
+    options.ignoreUnknownKeys(['selector', 'stages', 'action', 'pipeline_name', 'drop_counter_reason']);
 
     const nameNode = options.get('pipeline_name');
     const pipelineName = nameNode.optionalString();

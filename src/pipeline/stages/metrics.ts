@@ -62,7 +62,7 @@ export const metricsStage: StageDefinition = {
 };
 
 function parseMetric(key: string, node: ConfigNode): MetricDef {
-  node.expectKeys(['type', 'description', 'source', 'prefix', 'max_idle_duration', 'config']);
+  node.ignoreUnknownKeys(['type', 'description', 'source', 'prefix', 'max_idle_duration', 'config']);
   const typeNode = node.get('type');
   const kind = typeNode.string('').toLowerCase();
   if (kind !== 'counter' && kind !== 'gauge' && kind !== 'histogram')
@@ -111,7 +111,7 @@ function parseMetric(key: string, node: ConfigNode): MetricDef {
 }
 
 function parseCounter(config: ConfigNode, def: MetricDef): void {
-  config.expectKeys(['value', 'action', 'match_all', 'count_entry_bytes']);
+  config.ignoreUnknownKeys(['value', 'action', 'match_all', 'count_entry_bytes']);
   const actionNode: ConfigNode = config.get('action');
   const action = actionNode.string('').toLowerCase();
   if (action === '') actionNode.fail('counter action must be defined as either `inc` or `add`');
@@ -130,7 +130,7 @@ function parseCounter(config: ConfigNode, def: MetricDef): void {
 }
 
 function parseGauge(config: ConfigNode, def: MetricDef): void {
-  config.expectKeys(['value', 'action']);
+  config.ignoreUnknownKeys(['value', 'action']);
   const actionNode: ConfigNode = config.get('action');
   const action = actionNode.string('').toLowerCase();
   if (action === '') actionNode.fail('gauge action must be defined as `set`, `inc`, `dec`, `add`, or `sub`');
@@ -143,7 +143,7 @@ function parseGauge(config: ConfigNode, def: MetricDef): void {
 }
 
 function parseHistogram(config: ConfigNode, def: MetricDef): void {
-  config.expectKeys(['value', 'buckets']);
+  config.ignoreUnknownKeys(['value', 'buckets']);
   def.value = config.get('value').optionalString();
   const bucketsNode = config.get('buckets');
   const buckets = bucketsNode.list().map((n) => n.number());

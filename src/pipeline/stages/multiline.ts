@@ -11,7 +11,7 @@ import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 export const multilineStage: StageDefinition = {
   type: 'multiline',
   create(options) {
-    options.expectKeys(['firstline', 'max_lines', 'max_wait_time']);
+    options.ignoreUnknownKeys(['firstline', 'max_lines', 'max_wait_time']);
     const firstline = options.get('firstline');
     if (firstline.missing)
       firstline.fail('multiline stage config must define `firstline` regular expression');

@@ -9,7 +9,7 @@ export const outputStage: StageDefinition = {
   type: 'output',
   create(options) {
     if (options.missing) options.fail('output stage config cannot be empty');
-    options.expectKeys(['source']);
+    options.ignoreUnknownKeys(['source']);
     const sourceNode = options.get('source');
     const source = sourceNode.string('');
     if (source === '') sourceNode.fail('output source value is required if output is specified');

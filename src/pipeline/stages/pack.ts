@@ -55,7 +55,7 @@ function compareUtf8(a: string, b: string): number {
 export const packStage: StageDefinition = {
   type: 'pack',
   create(options) {
-    options.expectKeys(['labels', 'ingest_timestamp']);
+    options.ignoreUnknownKeys(['labels', 'ingest_timestamp']);
     const names = [...new Set(options.get('labels').stringList([]))].sort(compareUtf8);
     const ingestTimestamp = options.get('ingest_timestamp').boolean(true);
     const quotedNames = names.map(packJsonString);

@@ -38,7 +38,7 @@ class RegexStage implements Stage {
 export const regexStage: StageDefinition = {
   type: 'regex',
   create(options) {
-    options.expectKeys(['expression', 'source']);
+    options.ignoreUnknownKeys(['expression', 'source']);
     const regex = compileStageRegex(options);
     const source = stageSource(options, 'empty source');
     return new RegexStage(regex, source);

@@ -100,7 +100,7 @@ function parseReplaceTemplate(options: ConfigNode): GoTemplate {
 export const replaceStage: StageDefinition = {
   type: 'replace',
   create(options, ctx) {
-    options.expectKeys(['expression', 'source', 'replace']);
+    options.ignoreUnknownKeys(['expression', 'source', 'replace']);
     const regex = compileStageRegex(options);
     const source = stageSource(options, 'empty source in replace stage');
     const template = parseReplaceTemplate(options);

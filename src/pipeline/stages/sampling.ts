@@ -17,7 +17,7 @@ export function createSamplingStage(
   _ctx: StageContext,
   random: RandomSource = Math.random,
 ): Stage {
-  options.expectKeys(['rate', 'drop_counter_reason']);
+  options.ignoreUnknownKeys(['rate', 'drop_counter_reason']);
   // Promtail reads a missing rate as 0 and drops everything; we require it.
   const rateNode = options.get('rate');
   const rate = rateNode.number();

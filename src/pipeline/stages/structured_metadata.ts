@@ -1,7 +1,8 @@
 // The `structured_metadata` stage (alias `non_indexed_labels`): attaches Loki structured
-// metadata to an entry, as Promtail's stage does. `{name: source}` takes extracted[source]
-// (converted as the labels stage converts it), then a stream label named `source`, which it
-// moves out of the stream labels so it does not create high-cardinality streams.
+// metadata to an entry, as Promtail 3.6's stage does. `{name: source}` takes extracted[source]
+// (converted as the labels stage converts it), else a stream label named `source`; a stream
+// label of that name with the same value leaves the stream labels, so it does not create
+// high-cardinality streams (Promtail 2.9 let the label win and always removed it).
 
 import type { LabelSet } from '../../types.js';
 import type { StageDefinition } from '../stage.js';
@@ -16,25 +17,22 @@ export const structuredMetadataStage: StageDefinition = {
       type: 'structured_metadata',
       process(entry, out) {
         let metadata: LabelSet | undefined;
+        let labels: LabelSet | undefined;
         for (const [name, source] of mapping) {
-          const value = extractedLabelValue(entry.extracted, source);
+          // Promtail 3.6: the extracted value first, else a stream label of the source's name.
+          const label = Object.hasOwn(entry.labels, source) ? entry.labels[source] : undefined;
+          const value = extractedLabelValue(entry.extracted, source) ?? label;
           if (value === undefined) continue;
           metadata ??= { ...entry.structuredMetadata };
           metadata[name] = value;
+          // The label leaves the stream only when it says the same; a label another stage set to
+          // something else stays a label.
+          if (label === value) {
+            labels ??= { ...entry.labels };
+            delete labels[source];
+          }
         }
-        // Then stream labels by the source name: they move to the metadata (and win over an
-        // extracted value of the same name, as they come later in Promtail's list).
-        let labels: LabelSet | undefined;
-        for (const [name, source] of mapping) {
-          if (!Object.hasOwn(entry.labels, source)) continue;
-          metadata ??= { ...entry.structuredMetadata };
-          metadata[name] = entry.labels[source]!;
-          labels ??= { ...entry.labels };
-        }
-        if (labels) {
-          for (const [, source] of mapping) delete labels[source];
-          entry.labels = labels;
-        }
+        if (labels) entry.labels = labels;
         if (metadata) entry.structuredMetadata = metadata;
         out.emit(entry);
       },

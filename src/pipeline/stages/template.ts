@@ -51,7 +51,7 @@ class TemplateStage implements Stage {
 export const templateStage: StageDefinition = {
   type: 'template',
   create(options, ctx) {
-    options.expectKeys(['source', 'template']);
+    options.ignoreUnknownKeys(['source', 'template']);
     const sourceNode = options.get('source');
     const source = sourceNode.missing ? '' : sourceNode.string();
     if (source === '') (options.missing ? options : sourceNode).fail('template source value is required');

@@ -10,7 +10,7 @@ import type { StageDefinition } from '../stage.js';
 export const tenantStage: StageDefinition = {
   type: 'tenant',
   create(options) {
-    options.expectKeys(['label', 'source', 'value']);
+    options.ignoreUnknownKeys(['label', 'source', 'value']);
     const label = options.get('label').string('');
     const source = options.get('source').string('');
     const value = options.get('value').string('');

@@ -179,7 +179,7 @@ export const timestampStage: StageDefinition = {
   type: 'timestamp',
   create(options, ctx) {
     if (options.missing) options.fail('timestamp stage config cannot be empty');
-    options.expectKeys(['source', 'format', 'fallback_formats', 'location', 'action_on_failure']);
+    options.ignoreUnknownKeys(['source', 'format', 'fallback_formats', 'location', 'action_on_failure']);
     const sourceNode = options.get('source');
     const source = sourceNode.string('');
     if (source === '') sourceNode.fail('timestamp source value is required if timestamp is specified');

@@ -58,12 +58,14 @@ export function readLabelMapping(options: ConfigNode, stage: string): [name: str
 
 /**
  * The value of extracted[source] as a label value, or undefined when absent, not convertible
- * (null, objects, arrays) or not valid.
+ * (null, objects, arrays) or not valid. Promtail skips a value that is not valid UTF-8; a line's
+ * invalid bytes reach us as U+FFFD (the tailer decodes once), so a value holding U+FFFD is
+ * skipped too.
  */
 export function extractedLabelValue(extracted: Record<string, unknown>, source: string): string | undefined {
   if (!Object.hasOwn(extracted, source)) return undefined;
   const value = extractedToString(extracted[source]);
-  return value !== undefined && isValidLabelValue(value) ? value : undefined;
+  return value !== undefined && isValidLabelValue(value) && !value.includes('\uFFFD') ? value : undefined;
 }
 
 // ---- the `stream` label sets and the RFC3339Nano parser (cri, docker) -------------------------

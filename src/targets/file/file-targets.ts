@@ -1,22 +1,36 @@
 // The file target manager: expands each target's `__path__` glob (minus `__path_exclude__`),
-// watches the directories for files that appear and disappear (chokidar, plus a full rescan every
-// `target_config.sync_period`), and runs one tailer per file. A target that goes away does not
+// watches the directories for files that appear and disappear (one inotify watch per directory,
+// shared with the tailers of its files, plus a rescan every `target_config.sync_period`), and runs
+// one tailer per file. A target that goes away does not
 // stop its tailers at once: each reads its file to the end first (up to a grace period), so the
 // last lines of a short-lived pod are shipped.
+//
+// Only regular files are tailed: a path the glob matches that is a FIFO, a device, a socket, a
+// directory or a symlink loop is reported once (a warning and promtail_targets_failed_total
+// {reason}) and left alone. A file reachable by two paths of one target (a symlinked directory
+// under `**`) is tailed once: files are told apart by device and inode.
 
-import { readdir } from 'node:fs/promises';
-import { join, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { DecompressionConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
 import type { InFlightBudget } from '../../positions/acks.js';
 import type { PositionSink } from '../../positions/store.js';
-import { createFileReader, type FileReader, Tailer } from '../../tail/index.js';
+import type { LineCodec } from '../../tail/encoding.js';
+import {
+  createFileReader,
+  describeKind,
+  type FileReader,
+  NotRegularFileError,
+  type NotTailedReason,
+} from '../../tail/index.js';
+import { forgetDirectory, type Watch, watchDirectory } from '../../tail/watches.js';
 import { timerDelay } from '../../timers.js';
 import type { FileStatus, FileTarget, TargetStatus } from '../../types.js';
 import { type EntrySink, type LabelSet, nowNanos, ReservedLabels } from '../../types.js';
+import { DirectoryLister, type DirectoryVisitor, globBase, globOptions, listFiles } from './listing.js';
 
 export interface FileTargetManagerOptions {
   positions: PositionSink;
@@ -29,6 +43,8 @@ export interface FileTargetManagerOptions {
   drainGraceMs: number;
   minPollFrequencyMs: number;
   maxPollFrequencyMs: number;
+  /** `limits_config.max_line_size` (0: the built-in ceiling): the most of a line a tailer holds. */
+  maxLineSize?: number;
 }
 
 /** A target and where its entries go (its job's pipeline). */
@@ -36,6 +52,8 @@ export interface RunnableTarget extends FileTarget {
   sink: EntrySink;
   /** The job's `decompression`: compressed files matching the glob are read once, whole. */
   decompression?: DecompressionConfig;
+  /** The job's `encoding` when not UTF-8 (see tail/encoding.ts). */
+  codec?: LineCodec | undefined;
 }
 
 interface RunningTarget {
@@ -46,14 +64,26 @@ interface RunningTarget {
   base: string;
   depth: number;
   tailers: Map<string, FileReader>;
+  /** Device:inode of each file tailed (at its start) → its path, so a file is tailed once. */
+  identities: Map<string, string>;
+  /** Paths being looked at before a tailer starts. */
+  admitting: Set<string>;
   draining: boolean;
 }
 
 export class FileTargetManager {
   private readonly running = new Map<string, RunningTarget>();
-  private readonly watchers = new Map<string, FSWatcher>();
+  /** The directories watched for new entries, with how deep below each the globs go. */
+  private readonly watchers = new Map<string, { watch: Watch; depth: number }>();
+  private readonly visitDirectory: DirectoryVisitor = (dir, depth) => this.watchDir(dir, depth);
+  /** No directory watch failed since the last full rescan: events find new files, rescans are rarer. */
+  private allWatched = true;
+  private rescans = 0;
   private syncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Paths refused (not regular files) and why, so each is reported once; pruned by rescans. */
+  private readonly refused = new Map<string, NotTailedReason>();
+  private readonly lister = new DirectoryLister();
 
   constructor(private readonly options: FileTargetManagerOptions) {
     this.syncTimer = setInterval(() => void this.rescanAll(), timerDelay(options.syncPeriodMs));
@@ -79,7 +109,6 @@ export class FileTargetManager {
       }
       const rt = this.prepare(target);
       this.running.set(id, rt);
-      this.watchBase(rt.base, rt.depth);
       started.push(this.scan(rt));
     }
     await Promise.all(started);
@@ -97,9 +126,8 @@ export class FileTargetManager {
       files: [...rt.tailers.values()].map(
         (t): FileStatus => ({
           path: t.path,
-          // A compressed file is read whole and has no byte offsets to show.
-          readOffset: t instanceof Tailer ? t.readOffset : 0,
-          position: t instanceof Tailer ? t.position : 0,
+          readOffset: t.readOffset,
+          position: t.position,
         }),
       ),
     }));
@@ -111,7 +139,7 @@ export class FileTargetManager {
     clearInterval(this.syncTimer);
     const ends = [...this.running.values()].flatMap((rt) => [...rt.tailers.values()].map((t) => t.stop()));
     await Promise.all(ends);
-    await Promise.all([...this.watchers.values()].map((w) => w.close()));
+    for (const w of this.watchers.values()) w.watch.close();
     this.watchers.clear();
     this.running.clear();
     this.options.metrics.targetsActive.set(0);
@@ -125,14 +153,15 @@ export class FileTargetManager {
 
   private prepare(target: RunnableTarget): RunningTarget {
     const { base, depth } = globBase(target.pathGlob);
-    const glob = { dot: true, posixSlashes: true } as const;
     return {
       target,
-      match: picomatch(target.pathGlob, glob),
-      exclude: target.pathExclude ? picomatch(target.pathExclude, glob) : undefined,
+      match: picomatch(target.pathGlob, globOptions),
+      exclude: target.pathExclude ? picomatch(target.pathExclude, globOptions) : undefined,
       base,
       depth,
       tailers: new Map(),
+      identities: new Map(),
+      admitting: new Set(),
       draining: false,
     };
   }
@@ -150,30 +179,77 @@ export class FileTargetManager {
     return !rt.draining && rt.match(path) && !rt.exclude?.(path);
   }
 
-  /** Called for a file that exists (found by a scan or a watch event). */
-  private fileSeen(path: string): void {
+  /**
+   * Called for a path that exists (found by a listing or a directory event): a file no target
+   * tails yet is admitted. Tailers hear their own files' events through the shared directory
+   * watch. Resolves once the admitted tailers hold their files open.
+   */
+  private fileSeen(path: string): Promise<unknown> | undefined {
+    let admitted: Promise<void>[] | undefined;
     for (const rt of this.running.values()) {
-      const tailer = rt.tailers.get(path);
-      if (tailer) tailer.notify();
-      else if (this.wants(rt, path)) this.startTailer(rt, path);
+      if (!rt.tailers.has(path) && this.wants(rt, path) && !rt.admitting.has(path)) {
+        rt.admitting.add(path);
+        if (admitted === undefined) admitted = [];
+        admitted.push(this.admit(rt, path).finally(() => rt.admitting.delete(path)));
+      }
     }
+    return admitted && Promise.all(admitted);
   }
 
-  private fileChanged(path: string): void {
-    for (const rt of this.running.values()) rt.tailers.get(path)?.notify();
+  /** Starts a tailer for `path` if it is a regular file not tailed under another path already. */
+  private async admit(rt: RunningTarget, path: string): Promise<void> {
+    let id: string;
+    try {
+      const st = await stat(path, { bigint: true });
+      if (!st.isFile()) {
+        this.refuse(path, new NotRegularFileError(path, 'not_regular_file', describeKind(st)));
+        return;
+      }
+      id = `${st.dev}:${st.ino}`;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') this.refuse(path, new NotRegularFileError(path, 'symlink_loop', 'symlink loop'));
+      else if (code !== 'ENOENT')
+        this.refuse(path, new NotRegularFileError(path, 'unreadable', String(code)));
+      return;
+    }
+    if (this.stopped || rt.draining || rt.tailers.has(path) || !this.wants(rt, path)) return;
+    const other = rt.identities.get(id);
+    if (other !== undefined && other !== path && rt.tailers.has(other)) {
+      this.options.logger.debug('file already tailed under another path', { path, tailed: other });
+      return;
+    }
+    this.refused.delete(path);
+    rt.identities.set(id, path);
+    await this.startTailer(rt, path, id);
   }
 
-  private startTailer(rt: RunningTarget, path: string): void {
+  /** Reports a path that will not be tailed: once per path and reason. */
+  private refuse(path: string, err: NotRegularFileError): void {
+    if (this.refused.get(path) === err.reason) return;
+    this.refused.set(path, err.reason);
+    this.options.metrics.targetsFailed.inc({ reason: err.reason });
+    this.options.logger.warn('not tailing a path the glob matches: not a regular file', {
+      path,
+      reason: err.reason,
+      error: err.message,
+    });
+  }
+
+  /** Resolves once the tailer holds its file open (or could not open it). */
+  private startTailer(rt: RunningTarget, path: string, id: string): Promise<void> {
     const labels: LabelSet = { ...rt.target.labels, [ReservedLabels.filename]: path };
     const tailer = createFileReader({
       path,
       decompression: rt.target.decompression,
+      codec: rt.target.codec,
       positions: this.options.positions,
       budget: this.options.budget,
       metrics: this.options.metrics,
       logger: this.options.logger,
       minPollFrequencyMs: this.options.minPollFrequencyMs,
       maxPollFrequencyMs: this.options.maxPollFrequencyMs,
+      maxLineSize: this.options.maxLineSize,
       onLine: (line, delivery) => {
         rt.target.sink({ labels, timestamp: nowNanos(), line, extracted: {}, delivery });
       },
@@ -181,9 +257,12 @@ export class FileTargetManager {
     rt.tailers.set(path, tailer);
     void tailer.done.then((end) => {
       if (rt.tailers.get(path) === tailer) rt.tailers.delete(path);
-      if (end.reason === 'error') this.options.logger.warn('stopped tailing file', { path, err: end.error });
+      if (rt.identities.get(id) === path) rt.identities.delete(id);
+      if (end.error instanceof NotRegularFileError) this.refuse(path, end.error);
+      else if (end.reason === 'error')
+        this.options.logger.warn('stopped tailing file', { path, err: end.error });
     });
-    tailer.start().catch(() => {
+    return tailer.start().catch(() => {
       // The error is reported through `done`; a file that vanished before it was opened is normal.
     });
   }
@@ -193,68 +272,114 @@ export class FileTargetManager {
    * offers each file to every target: O(files × targets) matches, not a listing per target.
    */
   private async rescanAll(): Promise<void> {
+    // While every directory is watched, a rescan is only a safety net: one in `watchedRescanEvery`.
+    if (this.allWatched && ++this.rescans % watchedRescanEvery !== 0) return;
+    this.allWatched = true;
     const depthByBase = new Map<string, number>();
     for (const rt of this.running.values()) {
       if (!rt.draining) depthByBase.set(rt.base, Math.max(depthByBase.get(rt.base) ?? 0, rt.depth));
     }
-    for (const [base, depth] of depthByBase) {
-      for (const path of await listFiles(base, depth)) this.fileSeen(path);
+    const paths = await this.lister.list(depthByBase, this.visitDirectory);
+    for (const path of paths) this.fileSeen(path);
+    if (this.refused.size > 0) {
+      const seen = new Set(paths);
+      for (const path of this.refused.keys()) if (!seen.has(path)) this.refused.delete(path);
     }
   }
 
+  /**
+   * A new target's first look: resolves once every file it matches now is held open, so the agent
+   * reports itself started only when a rotation right after can no longer hide a file from it.
+   */
   private async scan(rt: RunningTarget): Promise<void> {
-    for (const path of await listFiles(rt.base, rt.depth)) if (this.wants(rt, path)) this.fileSeen(path);
+    const opened: Promise<unknown>[] = [];
+    for (const path of await listFiles(rt.base, rt.depth, this.visitDirectory)) {
+      const p = this.wants(rt, path) ? this.fileSeen(path) : undefined;
+      if (p !== undefined) opened.push(p);
+    }
+    await Promise.all(opened);
   }
 
-  /** A directory appeared (a new pod or container): offer the files below it. */
-  private async scanNewDirectory(dir: string): Promise<void> {
-    for (const path of await listFiles(dir, maxNewDirectoryDepth)) this.fileSeen(path);
+  /** A directory appeared (a new pod or container), or its watch lost events: offer the files below it. */
+  private async scanNewDirectory(dir: string, depth: number): Promise<void> {
+    for (const path of await listFiles(dir, depth, this.visitDirectory)) this.fileSeen(path);
   }
 
-  private watchBase(base: string, depth: number): void {
-    if (this.watchers.has(base)) return;
-    const watcher = watch(base, {
-      ignoreInitial: true,
-      depth: Number.isFinite(depth) ? depth : undefined,
-      // Tailers read the files themselves; chokidar only says that something happened.
-      alwaysStat: false,
-      ignorePermissionErrors: true,
+  /**
+   * Watches a directory a listing went through (a target's base or below it, `depth` levels above
+   * the deepest the globs go). A new entry is offered to the targets (a file) or listed and
+   * watched in turn (a directory); a directory that went away is no longer watched.
+   */
+  private watchDir(dir: string, depth: number): void {
+    if (this.stopped) return;
+    const known = this.watchers.get(dir);
+    if (known !== undefined) {
+      known.depth = Math.max(known.depth, depth);
+      return;
+    }
+    const entry = { watch: undefined as unknown as Watch, depth };
+    const w = watchDirectory(dir, this.options.logger, (event, name) => {
+      if (this.watchers.get(dir) !== entry) return;
+      if (name === undefined) {
+        // Events were lost, or the watch broke (the directory went away): watch again, look again.
+        this.watchers.delete(dir);
+        entry.watch.close();
+        void this.scanNewDirectory(dir, entry.depth);
+        return;
+      }
+      const path = join(dir, name);
+      if (event === 'change') {
+        this.fileSeen(path);
+        return;
+      }
+      void this.entryRenamed(dir, path, entry.depth);
     });
-    watcher.on('add', (path) => this.fileSeen(path));
-    watcher.on('change', (path) => this.fileChanged(path));
-    watcher.on('unlink', (path) => this.fileChanged(path));
-    watcher.on('addDir', (dir) => void this.scanNewDirectory(dir));
-    watcher.on('error', (err) => this.options.logger.warn('directory watch failed', { dir: base, err }));
-    this.watchers.set(base, watcher);
+    if (typeof w === 'string') {
+      // missing: gone already; failed: every rescan runs in full, to find new files here
+      if (w === 'failed') this.allWatched = false;
+      return;
+    }
+    entry.watch = w;
+    this.watchers.set(dir, entry);
+  }
+
+  /** An entry of a watched directory was created, deleted or renamed. */
+  private async entryRenamed(dir: string, path: string, depth: number): Promise<void> {
+    let st: Awaited<ReturnType<typeof stat>> | undefined;
+    try {
+      st = await stat(path);
+    } catch {
+      st = undefined;
+    }
+    if (st?.isDirectory()) {
+      if (depth > 0 && !this.watchers.has(path)) await this.scanNewDirectory(path, depth - 1);
+      return;
+    }
+    if (st !== undefined) {
+      this.fileSeen(path);
+      return;
+    }
+    // Gone: a watched directory among them (or the directory itself) is watched no more.
+    this.unwatchTree(path);
+    if (
+      !(await stat(dir).then(
+        (d) => d.isDirectory(),
+        () => false,
+      ))
+    )
+      this.unwatchTree(dir);
+  }
+
+  private unwatchTree(dir: string): void {
+    const prefix = `${dir}/`;
+    for (const [d, w] of this.watchers) {
+      if (d !== dir && !d.startsWith(prefix)) continue;
+      this.watchers.delete(d);
+      w.watch.close();
+      forgetDirectory(d);
+    }
   }
 }
 
-/** How deep below a directory that just appeared to look for files (pod → container → file). */
-const maxNewDirectoryDepth = 4;
-
-/** The longest directory prefix of a glob without glob characters, and how deep below it to look. */
-export function globBase(glob: string): { base: string; depth: number } {
-  const parts = glob.split(sep);
-  const magic = parts.findIndex((p) => /[*?[\]{}!]/.test(p));
-  if (magic === -1) return { base: parts.slice(0, -1).join(sep) || sep, depth: 0 };
-  const base = parts.slice(0, magic).join(sep) || sep;
-  const rest = parts.slice(magic);
-  return { base, depth: rest.includes('**') ? Number.POSITIVE_INFINITY : rest.length - 1 };
-}
-
-/** Regular files below `dir`, at most `depth` directories down. */
-async function listFiles(dir: string, depth: number): Promise<string[]> {
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isFile() || e.isSymbolicLink()) out.push(path);
-    else if (e.isDirectory() && depth > 0) out.push(...(await listFiles(path, depth - 1)));
-  }
-  return out;
-}
+/** With every directory watched, one periodic rescan in this many runs (sync_period 10 s: a minute). */
+const watchedRescanEvery = 6;
