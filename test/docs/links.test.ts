@@ -14,16 +14,6 @@ const docs = [
     .map((f) => `docs/${f}`),
 ];
 
-/**
- * Docs that other branches of this release write, linked already. Until one is in the tree, links
- * to it are not counted as broken, and its own test below is reported as a TODO (not a pass).
- * Remove an entry once its branch is merged.
- */
-const pending = new Map([
-  ['docs/differences.md', 'branch d9b'],
-  ['docs/tailing.md', 'branch tail'],
-]);
-
 /** Relative link targets of a Markdown text, outside code blocks, without their #anchor. */
 function links(text: string): string[] {
   const prose = text.replace(/```[\s\S]*?```/g, '');
@@ -38,7 +28,7 @@ describe('links', () => {
     it(`${doc}: every relative link resolves`, () => {
       const broken = links(readDoc(doc))
         .map((l) => relative(repoRoot, join(repoRoot, dirname(doc), l)))
-        .filter((l) => !existsSync(join(repoRoot, l)) && !pending.has(l));
+        .filter((l) => !existsSync(join(repoRoot, l)));
       assert.deepEqual(broken, [], `broken links in ${doc}`);
     });
   }
@@ -48,11 +38,4 @@ describe('links', () => {
     const unlinked = docs.filter((d) => d !== 'README.md' && !linked.has(d));
     assert.deepEqual(unlinked, [], 'docs not linked from README.md');
   });
-
-  for (const [doc, from] of pending) {
-    const todo = existsSync(join(repoRoot, doc)) ? false : `${doc} comes with ${from}`;
-    it(`${doc} is in the tree`, { todo }, () => {
-      assert.ok(existsSync(join(repoRoot, doc)), `${doc} is missing`);
-    });
-  }
 });
