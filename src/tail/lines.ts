@@ -15,6 +15,16 @@ const smallCarry = 4096;
 
 export type LineHandler = (line: string, delivery: LineDelivery) => void;
 
+/** How a file's bytes become lines (part of the tailer's options). */
+export interface LineSplitOptions {
+  /** `limits_config.max_line_size`, or the built-in ceiling when it is 0. */
+  maxLineSize?: number;
+  /** Bytes read per fs.read. Default 256 KiB. */
+  chunkSize?: number;
+  /** The scrape config's `encoding` when not UTF-8: how newlines are found and lines decoded. */
+  codec?: LineCodec | undefined;
+}
+
 export class LineSplitter {
   /** The buffer of the read being split: a pooled chunk, or `carry` while a long line builds up. */
   private buf: Buffer = emptyBuffer;

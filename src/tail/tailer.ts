@@ -16,7 +16,6 @@ import { FileAcks, type InFlightBudget, type LineDelivery } from '../positions/a
 import type { PositionSink } from '../positions/store.js';
 import { timerDelay } from '../timers.js';
 import { pollClock, type Tickable } from './clock.js';
-import type { LineCodec } from './encoding.js';
 import {
   type Fingerprint,
   findCopy,
@@ -31,10 +30,10 @@ import {
   startsAsBefore,
   unreadBytes,
 } from './files.js';
-import { LineSplitter } from './lines.js';
+import { type LineSplitOptions, LineSplitter } from './lines.js';
 import { type Watch, watchPath } from './watches.js';
 
-export interface TailerOptions {
+export interface TailerOptions extends LineSplitOptions {
   /** The file's path, as the target names it (the `filename` label, the positions key). */
   path: string;
   /** Called once per complete line, in file order. The line's bytes are [delivery.start, delivery.end). */
@@ -49,12 +48,6 @@ export interface TailerOptions {
   maxPollFrequencyMs?: number;
   /** Longest safety-net poll interval while the file is watched. Default 5 s. */
   watchedPollCeilingMs?: number;
-  /** `limits_config.max_line_size`, or the built-in ceiling when it is 0. */
-  maxLineSize?: number;
-  /** Bytes read per fs.read. Default 256 KiB. */
-  chunkSize?: number;
-  /** The scrape config's `encoding` when not UTF-8: how newlines are found and lines decoded. */
-  codec?: LineCodec | undefined;
 }
 
 /** Why a tailer ended: stop(), drainAndStop() finished, the file was deleted, or an I/O error. */
