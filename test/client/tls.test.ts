@@ -1,52 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LokiClient } from '../../src/client/client.js';
 import type { TlsConfig } from '../../src/config/types.js';
+import { hasOpenssl, selfSigned } from '../support/certs.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 import { captureLogger, clientConfig, entry, metric, newMetrics, startProxy } from './helpers.js';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A self-signed certificate and key made with openssl in `dir`. */
-function selfSigned(dir: string, name: string, cn: string, san: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${cn}`,
-      '-addext',
-      `subjectAltName=${san}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 describe('TLS', { skip: hasOpenssl() ? false : 'openssl is not installed' }, () => {
   let dir: string;

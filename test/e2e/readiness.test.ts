@@ -3,7 +3,6 @@
 // while discovery still waits, every endpoint under -server.path-prefix, mutual TLS.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { readinessProbeFailure } from '../../src/server/server.js';
 import { runCli, tempDir, writeConfig } from '../support/agent-process.js';
+import { hasOpenssl, selfSigned } from '../support/certs.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 
 const job = (dir: string, extra = '') =>
@@ -197,44 +197,6 @@ describe('the path prefix and the metrics Promtail adds', () => {
   });
 });
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function selfSigned(dir: string, name: string, san: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      `subjectAltName=${san}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
-
 /** GET over HTTPS with an optional client certificate; resolves with the status or the error's code. */
 function httpsGet(url: string, ca: string, client?: { cert: string; key: string }): Promise<number | string> {
   return new Promise((resolve) => {
@@ -263,7 +225,7 @@ describe('HTTPS', { skip: hasOpenssl() ? false : 'openssl is not installed' }, (
 
   it('serves HTTPS from server.http_tls_config', async () => {
     const { dir, cleanup } = tempDir();
-    const server = selfSigned(dir, 'server', 'IP:127.0.0.1');
+    const server = selfSigned(dir, 'server', 'server', 'IP:127.0.0.1');
     const config = writeConfig({
       dir,
       lokiUrl: loki.url,
@@ -290,9 +252,9 @@ describe('HTTPS', { skip: hasOpenssl() ? false : 'openssl is not installed' }, (
 
   it('asks for and verifies client certificates with -server.http-tls-* (mutual TLS)', async () => {
     const { dir, cleanup } = tempDir();
-    const server = selfSigned(dir, 'server', 'IP:127.0.0.1');
-    const client = selfSigned(dir, 'client', 'DNS:client');
-    const stranger = selfSigned(dir, 'stranger', 'DNS:stranger');
+    const server = selfSigned(dir, 'server', 'server', 'IP:127.0.0.1');
+    const client = selfSigned(dir, 'client', 'client', 'DNS:client');
+    const stranger = selfSigned(dir, 'stranger', 'stranger', 'DNS:stranger');
     const config = writeConfig({ dir, lokiUrl: loki.url, scrapeConfigs: job(dir) });
     const agent = runCli([
       `-config.file=${config}`,
