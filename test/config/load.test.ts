@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaults } from '../../src/config/defaults.js';
 import { applyFlagOverrides, FlagError, parseExternalLabelsFlag } from '../../src/config/flags.js';
-import { ignoredServerKeys, loadConfig, parseConfig } from '../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError, ConfigNode } from '../../src/config/reader.js';
+import { ignoredServerKeys } from '../../src/config/server-keys.js';
 import type { Config } from '../../src/config/types.js';
 import { parseRelabelRules } from '../../src/relabel/relabel.js';
 

@@ -4,6 +4,7 @@
 // any size; Alloy's loki.source.api bounds them at 100 MiB, which logferry follows).
 
 import type { ConfigNode } from '../../config/reader.js';
+import { dskitServerKeys } from '../../config/server-keys.js';
 import { isValidLabelName } from '../../labels.js';
 import type { LabelSet } from '../../types.js';
 
@@ -44,69 +45,12 @@ const serverKeys = [
   'graceful_shutdown_timeout',
 ];
 
-/**
- * dskit server keys Promtail accepts in this block that have no meaning for logferry's listener:
- * no gRPC server is started (Promtail starts one on `grpc_listen_port`, 9095 by default, that
- * serves nothing useful), instrumentation is never registered there (Promtail forces it off),
- * and logging follows the agent's own settings.
- */
-const ignoredServerKeys = [
-  'disable',
-  'profiling_enabled',
-  'register_instrumentation',
-  'enable_runtime_reload',
-  'health_check_target',
-  'external_url',
-  'log_level',
-  'log_format',
-  'http_listen_network',
-  'http_listen_conn_limit',
-  'http_listen_host',
-  'http_server_read_header_timeout',
-  'http_server_write_timeout',
-  'http_log_closed_connections_without_response_enabled',
-  'grpc_listen_network',
-  'grpc_listen_address',
-  'grpc_listen_host',
-  'grpc_listen_port',
-  'grpc_listen_conn_limit',
-  'grpc_collect_max_streams_by_conn',
-  'grpc_tls_config',
-  'grpc_server_max_recv_msg_size',
-  'grpc_server_max_send_msg_size',
-  'grpc_server_max_concurrent_streams',
-  'grpc_server_max_connection_idle',
-  'grpc_server_max_connection_age',
-  'grpc_server_max_connection_age_grace',
-  'grpc_server_keepalive_time',
-  'grpc_server_keepalive_timeout',
-  'grpc_server_min_time_between_pings',
-  'grpc_server_ping_without_stream_allowed',
-  'grpc_server_num_workers',
-  'grpc_server_stats_tracking_enabled',
-  'grpc_server_recv_buffer_pools_enabled',
-  'proxy_protocol_enabled',
-  'report_grpc_codes_in_instrumentation_label_enabled',
-  'log_source_ips_enabled',
-  'log_source_ips_full',
-  'log_source_ips_header',
-  'log_source_ips_regex',
-  'log_request_headers',
-  'log_request_at_info_level_enabled',
-  'log_request_exclude_headers_list',
-  'trace_request_headers',
-  'trace_request_exclude_headers_list',
-  'cluster_validation',
-  'tls_cipher_suites',
-  'tls_min_version',
-];
-
 /** Parses a `loki_push_api:` block; throws ConfigError naming file, line and key. */
 export function parsePushConfig(node: ConfigNode): PushConfig {
   if (!node.isMap() && !node.missing) node.fail('expected a mapping with server, labels, ...');
   node.expectKeys(keys);
   const server = node.get('server');
-  server.expectKeys([...serverKeys, ...ignoredServerKeys, 'http_tls_config'], serverKeys);
+  server.expectKeys(dskitServerKeys, serverKeys);
   const tls = server.get('http_tls_config');
   if (!tls.missing && tls.keys().length > 0) {
     server.failKey(
@@ -130,7 +74,8 @@ export function parsePushConfig(node: ConfigNode): PushConfig {
     readTimeoutMs: nonNegative(server.get('http_server_read_timeout'), 30_000),
     idleTimeoutMs: nonNegative(server.get('http_server_idle_timeout'), 120_000),
     gracefulShutdownTimeoutMs: nonNegative(server.get('graceful_shutdown_timeout'), 30_000),
-    ignoredServerKeys: server.keys().filter((k) => ignoredServerKeys.includes(k)),
+    // Promtail starts no useful gRPC server here and forces instrumentation off; logging follows the agent's.
+    ignoredServerKeys: server.keys().filter((k) => !serverKeys.includes(k) && k !== 'http_tls_config'),
     labels,
     useIncomingTimestamp: node.get('use_incoming_timestamp').boolean(false),
     maxSendMsgSize,
