@@ -43,7 +43,9 @@ function wellFormed(s: string): string {
  * every young-generation GC, and to grow the old generation by hundreds of MB between full GCs.
  * Blocks are filled to the last byte (an entry that does not fit is split across blocks), come
  * from a pool and go back to it once the request is assembled, so a steady flow allocates
- * nothing and holds about the encoded size of what is in flight. Field numbers:
+ * nothing and holds about the encoded size of what is in flight. A stream's blocks grow from
+ * 256 bytes to 8 KiB (see blockSizes): a batch of 10,000 streams of a few lines each (a node's
+ * idle files read at start) holds about its encoded size, not 8 KiB per stream. Field numbers:
  * PushRequest.streams=1; StreamAdapter labels=1, entries=2 (hash=3 left 0, as Promtail does);
  * EntryAdapter timestamp=1 (Timestamp seconds=1, nanos=2), line=2, structuredMetadata=3
  * (LabelPairAdapter name=1, value=2).
@@ -56,6 +58,8 @@ export class StreamEncoder {
   private block: FastBuffer = emptyBlock;
   /** Write position in `block`. */
   private pos = 0;
+  /** Bytes in the blocks before `block` (all full). */
+  private full = 0;
 
   constructor(readonly labels: string) {
     this.labelsBytes = Buffer.byteLength(labels);
@@ -121,22 +125,23 @@ export class StreamEncoder {
 
   /** Gives the blocks back to the pool; the encoder must not be used after. */
   dispose(): void {
-    for (const b of this.blocks) freeBlocks.push(b);
+    for (const b of this.blocks) giveBlock(b);
     this.blocks.length = 0;
     this.block = emptyBlock;
     this.pos = 0;
+    this.full = 0;
   }
 
   private nextBlock(): void {
-    this.block = takeBlock();
+    const n = this.blocks.length;
+    if (n > 0) this.full += this.block.length;
+    this.block = takeBlock(n < blockSizes.length ? n : blockSizes.length - 1);
     this.blocks.push(this.block);
     this.pos = 0;
   }
 
   private bodySize(): number {
-    const n = this.blocks.length;
-    const entries = n === 0 ? 0 : (n - 1) * blockSize + this.pos;
-    return 1 + varintSize(this.labelsBytes) + this.labelsBytes + entries;
+    return 1 + varintSize(this.labelsBytes) + this.labelsBytes + this.full + this.pos;
   }
 }
 
@@ -209,29 +214,46 @@ interface FastBuffer extends Buffer {
 // --- block pool -----------------------------------------------------------------------------
 
 /**
- * Small enough that the last, partly filled block of each stream of a batch wastes little,
- * large enough that most entries are written straight into one.
+ * The sizes of a stream's blocks, first to last (the last repeats): a stream of one or two
+ * entries (most streams of a batch, on a node with many quiet files) takes 256 bytes, a busy
+ * one soon 8 KiB blocks, small enough that the last, partly filled block of each stream wastes
+ * little, large enough that most entries are written straight into one. A stream's blocks
+ * never waste more than about its encoded size.
  */
-const blockSize = 8 * 1024;
+const blockSizes = [256, 1024, 4096, 8 * 1024];
 /** Blocks are cut from slabs of this size, so the pool is a few large allocations. */
 const slabSize = 256 * 1024;
 /**
- * Free blocks. The pool never shrinks: it holds what was in flight at the busiest moment,
- * which the in-flight budget bounds, and a steady flow then reuses it without allocating.
+ * Free blocks, by size class. The pool never shrinks: it holds what was in flight at the
+ * busiest moment, which the in-flight budget bounds, and a steady flow then reuses it without
+ * allocating.
  */
-const freeBlocks: FastBuffer[] = [];
+const freeBlocks: FastBuffer[][] = blockSizes.map(() => []);
 const emptyBlock = Buffer.alloc(0) as FastBuffer;
 /** An entry that does not fit the rest of its block is encoded here first. */
-let entryScratch = Buffer.allocUnsafeSlow(blockSize) as FastBuffer;
+let entryScratch = Buffer.allocUnsafeSlow(blockSizes[blockSizes.length - 1]!) as FastBuffer;
 
-function takeBlock(): FastBuffer {
-  const free = freeBlocks.pop();
-  if (free !== undefined) return free;
+/** Slabs cut so far (the pool's size; for tests and the benchmark). */
+let slabs = 0;
+
+/** Bytes the block pool holds, free or in use: it grows to the busiest moment and stays. */
+export function blockPoolBytes(): number {
+  return slabs * slabSize;
+}
+
+function takeBlock(sizeClass: number): FastBuffer {
+  const free = freeBlocks[sizeClass]!;
+  const block = free.pop();
+  if (block !== undefined) return block;
+  const size = blockSizes[sizeClass]!;
+  slabs++;
   const slab = new ArrayBuffer(slabSize);
-  for (let off = slabSize - blockSize; off > 0; off -= blockSize) {
-    freeBlocks.push(Buffer.from(slab, off, blockSize) as FastBuffer);
-  }
-  return Buffer.from(slab, 0, blockSize) as FastBuffer;
+  for (let off = slabSize - size; off > 0; off -= size) free.push(Buffer.from(slab, off, size) as FastBuffer);
+  return Buffer.from(slab, 0, size) as FastBuffer;
+}
+
+function giveBlock(block: FastBuffer): void {
+  freeBlocks[blockSizes.indexOf(block.length)]!.push(block);
 }
 
 /** Size of a varint below 2^32. */

@@ -110,6 +110,11 @@ class PendingEntry implements LineDelivery {
   }
 }
 
+/** A file's ring of pending entries starts this small (a power of two) and doubles as needed... */
+const smallRing = 4;
+/** ... and is let go once all its entries are released, if it grew past this. */
+const largeRing = 64;
+
 /** Which FileAcks currently writes each path, per sink: a newer tracker for a path supersedes an older one. */
 const owners = new WeakMap<PositionSink, Map<string, FileAcks>>();
 
@@ -119,7 +124,8 @@ const owners = new WeakMap<PositionSink, Map<string, FileAcks>>();
  * path over: the older tracker keeps counting releases against the budget but no longer writes.
  */
 export class FileAcks {
-  private ring: (PendingEntry | undefined)[] = new Array(64);
+  /** Grows while lines are pending, back to small once they are all released (10,000 idle files). */
+  private ring: (PendingEntry | undefined)[] = new Array(smallRing);
   private head = 0;
   private count = 0;
   private generation = 0;
@@ -216,7 +222,11 @@ export class FileAcks {
       this.count--;
     } while (this.count > 0 && ring[this.head]!.refs === 0);
     this.publish(this.offset);
-    if (this.closing && this.count === 0) this.unregister();
+    if (this.count === 0) {
+      this.head = 0;
+      if (ring.length > largeRing) this.ring = new Array(smallRing);
+      if (this.closing) this.unregister();
+    }
   }
 
   private unregister(): void {

@@ -17,7 +17,6 @@ import type { PositionSink } from '../positions/store.js';
 import { timerDelay } from '../timers.js';
 import { pollClock, type Tickable } from './clock.js';
 import {
-  type Fingerprint,
   findCopy,
   fingerprintBytes,
   fingerprintOf,
@@ -30,53 +29,18 @@ import {
   startsAsBefore,
   unreadBytes,
 } from './files.js';
-import { type LineSplitOptions, LineSplitter } from './lines.js';
+import { LineSplitter } from './lines.js';
+import {
+  type HeldFile,
+  type LossReason,
+  maxHeldFiles,
+  type PathState,
+  type TailEnd,
+  type TailerOptions,
+} from './tailer-types.js';
 import { type Watch, watchPath } from './watches.js';
 
-export interface TailerOptions extends LineSplitOptions {
-  /** The file's path, as the target names it (the `filename` label, the positions key). */
-  path: string;
-  /** Called once per complete line, in file order. The line's bytes are [delivery.start, delivery.end). */
-  onLine: (line: string, delivery: LineDelivery) => void;
-  positions: PositionSink;
-  budget: InFlightBudget;
-  metrics?: Metrics;
-  logger?: Logger;
-  /** `global.file_watch_config.min_poll_frequency`, default 250 ms. */
-  minPollFrequencyMs?: number;
-  /** `global.file_watch_config.max_poll_frequency`, default 250 ms. */
-  maxPollFrequencyMs?: number;
-  /** Longest safety-net poll interval while the file is watched. Default 5 s. */
-  watchedPollCeilingMs?: number;
-}
-
-/** Why a tailer ended: stop(), drainAndStop() finished, the file was deleted, or an I/O error. */
-export type TailEndReason = 'stopped' | 'drained' | 'gone' | 'error';
-
-export interface TailEnd {
-  reason: TailEndReason;
-  error?: Error;
-}
-
-/** Reasons of logferry_lost_bytes_total. */
-export type LossReason = 'truncated' | 'rotated' | 'drain_timeout' | 'error';
-
-interface HeldFile {
-  fd: number;
-  dev: bigint;
-  ino: bigint;
-  /** The first bytes' fingerprint, to find this file's copy after a copytruncate. */
-  fp: Fingerprint | undefined;
-  /** A truncated file queued behind its copy: it may be truncated again before we get to it. */
-  truncatedBehindCopy?: boolean;
-  /** A copy left by copytruncate: nobody writes to it, no need to wait for late writes. */
-  isCopy?: boolean;
-}
-
-/** What the path names now, compared with the files we hold. */
-type PathState = 'same' | 'missing' | 'newer';
-
-const maxHeldFiles = 8;
+export type { LossReason, TailEnd, TailEndReason, TailerOptions } from './tailer-types.js';
 
 export class Tailer implements Tickable {
   readonly path: string;
@@ -87,7 +51,8 @@ export class Tailer implements Tickable {
   private readonly positions: PositionSink;
   private readonly budget: InFlightBudget;
   private readonly metrics: Metrics | undefined;
-  private readonly logger: Logger;
+  private readonly baseLogger: Logger;
+  private namedLogger: Logger | undefined;
   private readonly minPollMs: number;
   private readonly maxPollMs: number;
   private readonly watchedCeilingMs: number;
@@ -131,10 +96,8 @@ export class Tailer implements Tickable {
   /** A change was signalled while reading: look again before going to sleep. */
   private changedWhileBusy = false;
 
-  /** promtail_read_bytes_total: a gauge of the read position, as in Promtail. */
-  private readBytesChild: { set(n: number): void } | undefined;
-  private readLinesChild: { inc(n: number): void } | undefined;
-  private fileBytesChild: { set(n: number): void } | undefined;
+  /** The `path` label of this file's series (no metric children held: 10,000 files, 30,000 of them). */
+  private readonly pathLabel: { path: string };
 
   constructor(options: TailerOptions) {
     this.path = options.path;
@@ -142,7 +105,8 @@ export class Tailer implements Tickable {
     this.positions = options.positions;
     this.budget = options.budget;
     this.metrics = options.metrics;
-    this.logger = (options.logger ?? silentLogger).with({ component: 'tailer', path: options.path });
+    this.baseLogger = options.logger ?? silentLogger;
+    this.pathLabel = { path: this.path };
     this.minPollMs = options.minPollFrequencyMs ?? 250;
     this.maxPollMs = Math.max(this.minPollMs, options.maxPollFrequencyMs ?? 250);
     this.watchedCeilingMs = Math.max(this.maxPollMs, options.watchedPollCeilingMs ?? 5000);
@@ -198,17 +162,14 @@ export class Tailer implements Tickable {
     this.lines.reset(offset);
     if (this.metrics) {
       this.metrics.filesActive.inc();
-      this.readBytesChild = this.metrics.readBytes.labels(this.path);
-      this.readBytesChild.set(offset);
-      this.readLinesChild = this.metrics.readLines.labels(this.path);
-      this.fileBytesChild = this.metrics.fileBytes.labels(this.path);
+      this.setReadBytes(offset);
     }
     this.reportSize(size);
-    this.logger.debug('start tailing', { position: offset });
+    this.debug('start tailing', { position: offset });
     this.watch();
     pollClock.hold();
     this.scheduleTick(this.minPollMs);
-    void this.run().then((end) => this.finish(end));
+    void this.run();
   }
 
   /** Stops at once: no more lines are read; positions keep following releases of lines already handed out. */
@@ -318,15 +279,16 @@ export class Tailer implements Tickable {
     }
   }
 
-  private async run(): Promise<TailEnd> {
+  /** Follows the file until it ends, then finish()es (no promise chained per tailer). */
+  private async run(): Promise<void> {
     let lookedAgain = false;
     let goneSince = 0;
     try {
       for (;;) {
-        if (this.stopping) return { reason: 'stopped' };
+        if (this.stopping) return this.finish({ reason: 'stopped' });
         if (this.drainExpired) {
           await this.countUnread('drain_timeout');
-          return { reason: 'drained' };
+          return this.finish({ reason: 'drained' });
         }
         if (this.budget.full) {
           await this.waitForRoom();
@@ -347,8 +309,9 @@ export class Tailer implements Tickable {
 
         // At the end of the file we hold: find out what happened to it.
         const cur = this.current!;
-        const st = await fstat(cur.fd);
+        let st: fs.BigIntStats | undefined = await fstat(cur.fd);
         const size = Number(st.size);
+        const deleted = st.nlink === 0n;
         const known = this.reportedSize;
         this.reportSize(size);
         const readPos = this.readPos;
@@ -356,7 +319,7 @@ export class Tailer implements Tickable {
           await this.truncated(size, readPos, known);
           continue;
         }
-        const state = this.next.length > 0 ? 'newer' : await this.checkPath(st.nlink === 0n);
+        const state = this.next.length > 0 ? 'newer' : await this.checkPath(deleted);
         if (this.stopping) continue;
         if (state === 'newer') {
           // Writers may still append to the old file until they reopen: one more look before leaving it.
@@ -385,25 +348,28 @@ export class Tailer implements Tickable {
           this.emitPartial();
           this.countDeclined();
           this.logger.info('file was deleted and read to its end: stop tailing');
-          return { reason: 'gone' };
+          return this.finish({ reason: 'gone' });
         }
         goneSince = 0;
         if (this.draining) {
           // Read to the end; one more look to see whether it still grows, then done.
-          if (lookedAgain) return { reason: 'drained' };
+          if (lookedAgain) return this.finish({ reason: 'drained' });
           lookedAgain = true;
           await this.waitForChange(Math.min(this.lookAgainMs, Math.max(0, this.drainDeadline - Date.now())));
           continue;
         }
         lookedAgain = false;
         if (this.changedWhileBusy) continue;
-        await this.sleep(size, st);
+        this.idleIno = Number(st.ino);
+        this.idleDev = Number(st.dev);
+        st = undefined; // not held by this frame while asleep
+        await this.sleep(size);
       }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       this.logger.error('error reading file, stop tailing', { error });
       await this.countUnread('error').catch(() => {});
-      return { reason: 'error', error };
+      return this.finish({ reason: 'error', error });
     }
   }
 
@@ -418,11 +384,9 @@ export class Tailer implements Tickable {
   }
 
   /** Sleeps at the end of the file until a watch event, a notify that sees a change, or the safety-net poll. */
-  private sleep(size: number, st: fs.BigIntStats): Promise<void> {
+  private sleep(size: number): Promise<void> {
     if (this.stopping || this.drainExpired || this.draining) return Promise.resolve();
     this.idleSize = size;
-    this.idleIno = Number(st.ino);
-    this.idleDev = Number(st.dev);
     return new Promise((resolve) => {
       this.idleResolve = resolve;
       this.idleMs = this.minPollMs;
@@ -430,10 +394,33 @@ export class Tailer implements Tickable {
     });
   }
 
+  /** With the file's path, made on first use: most tailers never log. */
+  private get logger(): Logger {
+    this.namedLogger ??= this.baseLogger.with({ component: 'tailer', path: this.path });
+    return this.namedLogger;
+  }
+
+  /** A debug line with the file's path, without making (and keeping) a logger for it. */
+  private debug(msg: string, fields: Record<string, unknown>): void {
+    (this.namedLogger ?? this.baseLogger).debug(
+      msg,
+      this.namedLogger ? fields : { component: 'tailer', path: this.path, ...fields },
+    );
+  }
+
   private reportSize(size: number): void {
     if (size === this.reportedSize) return;
     this.reportedSize = size;
-    this.fileBytesChild?.set(size);
+    this.metrics?.fileBytes.set(this.pathLabel, size);
+  }
+
+  /** promtail_read_bytes_total: a gauge of the read position, as in Promtail. */
+  private setReadBytes(n: number): void {
+    this.metrics?.readBytes.set(this.pathLabel, n);
+  }
+
+  private countLines(n: number): void {
+    this.metrics?.readLines.inc(this.pathLabel, n);
   }
 
   private finish(end: TailEnd): void {
@@ -456,7 +443,7 @@ export class Tailer implements Tickable {
       this.metrics.readLines.remove(this.path);
       this.metrics.fileBytes.remove(this.path);
     }
-    this.logger.debug('stopped tailing', { reason: end.reason, position: this.acks?.offset });
+    this.debug('stopped tailing', { reason: end.reason, position: this.acks?.offset });
     this.resolveDone(end);
   }
 
@@ -508,7 +495,7 @@ export class Tailer implements Tickable {
     this.lines.reset(0);
     cur.fp = undefined;
     this.acks!.restart(0);
-    this.readBytesChild?.set(0);
+    this.setReadBytes(0);
   }
 
   /**
@@ -535,14 +522,14 @@ export class Tailer implements Tickable {
       else if (fp === undefined) cur.fp = fingerprintOf(cur.fd);
     }
     const count = lines.split(n, this.acks!, this.onLine);
-    if (count > 0) this.readLinesChild?.inc(count);
-    this.readBytesChild?.set(lines.readPos);
+    if (count > 0) this.countLines(count);
+    this.setReadBytes(lines.readPos);
     return n;
   }
 
   /** The file is left for good: its unterminated last line is a line too. */
   private emitPartial(): void {
-    if (this.lines.emitPartial(this.acks!, this.onLine) > 0) this.readLinesChild?.inc(1);
+    if (this.lines.emitPartial(this.acks!, this.onLine) > 0) this.countLines(1);
   }
 
   /**
@@ -580,7 +567,7 @@ export class Tailer implements Tickable {
     fs.close(old.fd, () => {});
     this.lines.reset(0);
     this.acks!.restart(0);
-    this.readBytesChild?.set(0);
+    this.setReadBytes(0);
     this.logger.info('file was rotated: old file read to its end, now reading the new one from the start');
   }
 
@@ -661,7 +648,7 @@ export class Tailer implements Tickable {
    */
   private watch(): void {
     if (this.watchFailed || this.ended) return;
-    const w = watchPath(this.path, this.logger, (event) => {
+    const w = watchPath(this.path, this.baseLogger, (event) => {
       if (event === 'rename') void this.checkPath().catch(() => {});
       this.changed();
     });

@@ -10,8 +10,11 @@ import * as fs from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../log.js';
 
-/** `rename`: the entry was created, deleted or renamed; `change`: written to. No name: anything. */
-export type WatchListener = (event: string, name: string | undefined) => void;
+/**
+ * `rename`: the entry was created, deleted or renamed; `change`: written to. No name: anything.
+ * `dir` is the watched directory (one listener can serve many directories).
+ */
+export type WatchListener = (event: string, name: string | undefined, dir: string) => void;
 
 /** A listener's subscription; close() is idempotent. */
 export interface Watch {
@@ -22,9 +25,13 @@ export interface Watch {
 export type NoWatch = 'missing' | 'failed';
 
 class DirectoryWatch {
-  /** Listeners of one entry, by name (one listener is kept without an array). */
-  readonly byName = new Map<string, WatchListener | WatchListener[]>();
-  readonly all: WatchListener[] = [];
+  /**
+   * Listeners of one entry, by name (one listener is kept without an array). Made on first use,
+   * and listener arrays are replaced, not grown, so they hold no spare room: with 20,000
+   * directories watched, that is megabytes.
+   */
+  byName: Map<string, WatchListener | WatchListener[]> | undefined;
+  all: readonly WatchListener[] = noListeners;
   count = 0;
   closed = false;
   watcher: fs.FSWatcher | undefined;
@@ -32,18 +39,42 @@ class DirectoryWatch {
   constructor(readonly dir: string) {}
 
   dispatch(event: string, name: string | null): void {
+    const byName = this.byName;
+    const dir = this.dir;
     if (name === null) {
-      for (const ls of [...this.byName.values()]) for (const l of asArray(ls)) l(event, undefined);
+      if (byName !== undefined) for (const ls of [...byName.values()]) call(ls, event, undefined, dir);
     } else {
-      const ls = this.byName.get(name);
-      if (ls !== undefined) for (const l of asArray(ls)) l(event, name);
+      const ls = byName?.get(name);
+      if (ls !== undefined) call(ls, event, name, dir);
     }
-    for (const l of [...this.all]) l(event, name ?? undefined);
+    for (const l of this.all) l(event, name ?? undefined, dir);
   }
 }
 
-function asArray(ls: WatchListener | WatchListener[]): readonly WatchListener[] {
-  return typeof ls === 'function' ? [ls] : [...ls];
+const noListeners: readonly WatchListener[] = [];
+
+/** Calls one listener or each of an array (never changed in place: a listener may unsubscribe). */
+function call(
+  ls: WatchListener | WatchListener[],
+  event: string,
+  name: string | undefined,
+  dir: string,
+): void {
+  if (typeof ls === 'function') ls(event, name, dir);
+  else for (const l of ls) l(event, name, dir);
+}
+
+/** Each watcher's directory: its listeners are shared functions, not two closures per directory. */
+const watchOf = new WeakMap<fs.FSWatcher, DirectoryWatch>();
+
+function onChange(this: fs.FSWatcher, event: string, name: string | null): void {
+  watchOf.get(this)?.dispatch(event, name);
+}
+
+/** The directory went away (or the watch broke): forget it; listeners fall back to polling. */
+function onError(this: fs.FSWatcher): void {
+  const d = watchOf.get(this);
+  if (d !== undefined) forgetDirectory(d.dir);
 }
 
 const directories = new Map<string, DirectoryWatch>();
@@ -55,7 +86,7 @@ function open(dir: string, logger: Logger): DirectoryWatch | NoWatch {
   if (existing !== undefined) return existing;
   const d = new DirectoryWatch(dir);
   try {
-    d.watcher = fs.watch(dir, { persistent: false }, (event, name) => d.dispatch(event, name));
+    d.watcher = fs.watch(dir, { persistent: false });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
@@ -68,43 +99,51 @@ function open(dir: string, logger: Logger): DirectoryWatch | NoWatch {
     }
     return 'failed';
   }
-  // The directory went away (or the watch broke): forget it; listeners fall back to polling.
-  d.watcher.on('error', () => forgetDirectory(dir));
+  watchOf.set(d.watcher, d);
+  d.watcher.on('change', onChange);
+  d.watcher.on('error', onError);
   directories.set(dir, d);
   return d;
 }
 
+/** One listener's share of a directory watch (a class, not a closure: one per tailed file). */
+class Subscription implements Watch {
+  private open = true;
+
+  constructor(
+    private readonly d: DirectoryWatch,
+    private readonly name: string | undefined,
+    private readonly listener: WatchListener,
+  ) {}
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    const { d, name, listener } = this;
+    if (name === undefined) d.all = d.all.filter((l) => l !== listener);
+    else if (d.byName !== undefined) {
+      const ls = d.byName.get(name);
+      if (ls === listener) d.byName.delete(name);
+      else if (ls !== undefined && typeof ls !== 'function') {
+        const rest = ls.filter((l) => l !== listener);
+        d.byName.set(name, rest.length === 1 ? rest[0]! : rest);
+      }
+    }
+    if (--d.count === 0) close(d);
+  }
+}
+
 function subscribe(d: DirectoryWatch, name: string | undefined, listener: WatchListener): Watch {
-  if (name === undefined) d.all.push(listener);
+  if (name === undefined) d.all = d.all.concat(listener);
   else {
+    d.byName ??= new Map();
     const ls = d.byName.get(name);
     if (ls === undefined) d.byName.set(name, listener);
     else if (typeof ls === 'function') d.byName.set(name, [ls, listener]);
-    else ls.push(listener);
+    else d.byName.set(name, ls.concat(listener));
   }
   d.count++;
-  let open = true;
-  return {
-    close() {
-      if (!open) return;
-      open = false;
-      if (name === undefined) remove(d.all, listener);
-      else {
-        const ls = d.byName.get(name);
-        if (ls === listener) d.byName.delete(name);
-        else if (ls !== undefined && typeof ls !== 'function') {
-          remove(ls, listener);
-          if (ls.length === 1) d.byName.set(name, ls[0]!);
-        }
-      }
-      if (--d.count === 0) close(d);
-    },
-  };
-}
-
-function remove(a: WatchListener[], l: WatchListener): void {
-  const i = a.indexOf(l);
-  if (i >= 0) a.splice(i, 1);
+  return new Subscription(d, name, listener);
 }
 
 function close(d: DirectoryWatch): void {

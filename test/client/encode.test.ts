@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import snappyjs from 'snappyjs';
 import {
+  blockPoolBytes,
   compress,
   compressJs,
   encodePushRequest,
@@ -149,6 +150,23 @@ describe('encodePushRequest', () => {
     for (let round = 0; round < 2; round++) {
       assert.ok(encodePushRequest(many).equals(encodePushRequestWriter(many)));
     }
+  });
+
+  test('a stream of one short entry takes a small block: 10,000 streams hold about their size, not 8 KiB each', () => {
+    // A node's idle files read at start: one stream per file, a few short lines in each.
+    const streams: PushStream[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      streams.push({
+        labels: `{filename="/var/log/pods/p${i}/c/0.log"}`,
+        entries: [entry(BigInt(i), `line ${i}`)],
+      });
+    }
+    const before = blockPoolBytes();
+    const body = encodePushRequest(streams);
+    assert.ok(body.equals(encodePushRequestWriter(streams)));
+    const grown = blockPoolBytes() - before;
+    // 10,000 blocks of 256 bytes: 2.5 MiB at most (8 KiB blocks would take 80 MiB).
+    assert.ok(grown <= 10_000 * 256 + 256 * 1024, `block pool grew by ${grown} bytes`);
   });
 
   test('empty request', () => {

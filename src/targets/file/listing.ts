@@ -5,7 +5,7 @@
 // ends; every non-directory entry is listed, and the target manager decides what is tailed
 // (regular files only). The target manager watches each directory a listing goes through.
 
-import { type BigIntStats, type Dirent, statSync } from 'node:fs';
+import { type Dirent, type Stats, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import picomatch from 'picomatch';
@@ -36,7 +36,8 @@ export function listFiles(dir: string, depth: number, onDirectory?: DirectoryVis
 export type DirectoryVisitor = (dir: string, depth: number) => void;
 
 interface CachedDir {
-  mtimeNs: bigint;
+  /** st_mtime in ms, with its sub-millisecond fraction. */
+  mtimeMs: number;
   files: string[];
   dirs: string[];
   pass: number;
@@ -46,6 +47,8 @@ interface CachedDir {
  * The listing of the periodic rescans: a directory whose modification time has not changed since
  * the last pass is not read again (one stat instead of a readdir), so a rescan of ten thousand
  * pod directories costs little when nothing changed. Directories not met in a pass are forgotten.
+ * A pass allocates little per unchanged directory (a plain stat, no promise, no string): on an
+ * idle node its garbage would otherwise be promoted and grow the heap every rescan.
  */
 export class DirectoryLister {
   private readonly cache = new Map<string, CachedDir>();
@@ -55,54 +58,83 @@ export class DirectoryLister {
   async list(roots: ReadonlyMap<string, number>, onDirectory?: DirectoryVisitor): Promise<string[]> {
     const pass = ++this.pass;
     const out: string[] = [];
-    for (const [dir, depth] of roots) await this.walk(dir, depth, out, new Set(), pass, onDirectory);
+    for (const [dir, depth] of roots) {
+      /** Directories met below this root: inodes by device. */
+      const visited = new Map<number, Set<number>>();
+      // Depth-first, in listing order, without an async call per directory.
+      const stack: { dir: string; depth: number }[] = [{ dir, depth }];
+      for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+        let c = this.visit(next.dir, next.depth, visited, pass, onDirectory);
+        if (c instanceof Promise) c = await c;
+        if (c === undefined) continue;
+        for (const f of c.files) out.push(f);
+        if (next.depth > 0) {
+          for (let i = c.dirs.length - 1; i >= 0; i--) stack.push({ dir: c.dirs[i]!, depth: next.depth - 1 });
+        }
+      }
+    }
     for (const [dir, c] of this.cache) if (c.pass !== pass) this.cache.delete(dir);
     return out;
   }
 
-  private async walk(
+  /** The directory's entries (from the cache when unchanged), or undefined: not a directory, or met already. */
+  private visit(
     dir: string,
     depth: number,
-    out: string[],
-    visited: Set<string>,
+    visited: Map<number, Set<number>>,
     pass: number,
     onDirectory: DirectoryVisitor | undefined,
-  ): Promise<void> {
-    let st: BigIntStats | undefined;
+  ): CachedDir | undefined | Promise<CachedDir | undefined> {
+    let st: Stats | undefined;
     try {
-      st = statSync(dir, { bigint: true, throwIfNoEntry: false });
+      st = statSync(dir, { throwIfNoEntry: false });
     } catch {
-      return;
+      return undefined;
     }
-    if (st === undefined || !st.isDirectory()) return;
-    const id = `${st.dev}:${st.ino}`;
-    if (visited.has(id)) return;
-    visited.add(id);
+    if (st === undefined || !st.isDirectory()) return undefined;
+    let inos = visited.get(st.dev);
+    if (inos === undefined) {
+      inos = new Set();
+      visited.set(st.dev, inos);
+    }
+    if (inos.has(st.ino)) return undefined;
+    inos.add(st.ino);
     onDirectory?.(dir, depth);
-    let c = this.cache.get(dir);
-    if (c === undefined || c.mtimeNs !== st.mtimeNs) {
-      const files: string[] = [];
-      const dirs: string[] = [];
-      let entries: Dirent[];
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const path = join(dir, e.name);
-        if (e.isDirectory()) dirs.push(path);
-        else if (e.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory())
-          dirs.push(path);
-        else files.push(path);
-      }
-      c = { mtimeNs: st.mtimeNs, files, dirs, pass };
-      this.cache.set(dir, c);
+    const c = this.cache.get(dir);
+    if (c !== undefined && c.mtimeMs === st.mtimeMs) {
+      c.pass = pass;
+      return c;
     }
-    c.pass = pass;
-    for (const f of c.files) out.push(f);
-    if (depth > 0) for (const d of c.dirs) await this.walk(d, depth - 1, out, visited, pass, onDirectory);
+    return this.read(dir, st.mtimeMs, pass);
   }
+
+  private async read(dir: string, mtimeMs: number, pass: number): Promise<CachedDir | undefined> {
+    const files: string[] = [];
+    const dirs: string[] = [];
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return undefined;
+    }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) dirs.push(path);
+      else if (e.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory())
+        dirs.push(path);
+      else files.push(path);
+    }
+    // Exact-size copies: 20,000 cached directories, each array grown by push holds spare room.
+    const c = { mtimeMs, files: exact(files), dirs: exact(dirs), pass };
+    this.cache.set(dir, c);
+    return c;
+  }
+}
+
+const noPaths: string[] = [];
+
+function exact(paths: string[]): string[] {
+  return paths.length === 0 ? noPaths : paths.slice();
 }
 
 /** Regular files matching `glob` and not `exclude`, sorted: what the agent would tail. */
