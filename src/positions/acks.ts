@@ -82,6 +82,28 @@ export class InFlightBudget {
   }
 }
 
+/**
+ * The Delivery of an entry whose source keeps no position (push, syslog): it holds `bytes` of the
+ * budget from its creation until every holder released it.
+ */
+export class BudgetDelivery implements Delivery, PendingAck {
+  refs = 1;
+  constructor(
+    private readonly budget: InFlightBudget,
+    readonly bytes: number,
+  ) {
+    budget.add(bytes);
+  }
+
+  retain(count = 1): void {
+    retainEntry(this, count);
+  }
+
+  release(): void {
+    if (releaseEntry(this)) this.budget.sub(this.bytes);
+  }
+}
+
 /** The Delivery a tailer hands out with each line, carrying the line's byte range in its file. */
 export interface LineDelivery extends Delivery {
   /** Offset of the line's first byte. */
