@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, shebangNodeFlags } from './agent-process.js';
-import { decodePushRequest } from './loki-receiver.js';
+import { decodeRequestBody } from './loki-receiver.js';
 import { procCpuSeconds, procPeakRssMiB, procRssMiB } from './proc.js';
 
 export interface OutageOptions {
@@ -86,11 +86,7 @@ function countingReceiver() {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
-        const push = decodePushRequest(
-          Buffer.concat(chunks),
-          req.headers['content-type'] ?? '',
-          req.headers['content-encoding'],
-        );
+        const push = decodeRequestBody(req, Buffer.concat(chunks));
         for (const stream of push.streams) {
           for (const e of stream.entries) {
             const m = seqPattern.exec(e.line);
