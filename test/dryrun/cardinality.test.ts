@@ -151,6 +151,10 @@ describe('cardinality guard: sampled label values', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(loki.entries().length, 20, r.stderr);
       assert.ok(!r.stderr.includes('cardinality guard'), r.stderr);
+      // The name-based warning is logged at start as logferry's advice, not as a key Promtail ignores.
+      const named = r.stderr.split('\n').filter((l) => l.includes('.labels.trace_id '));
+      assert.equal(named.length, 1, r.stderr);
+      assert.match(named[0]!, /level=warn msg="config: advice" /);
     } finally {
       await loki.close();
     }
