@@ -5,6 +5,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { Agent } from './agent.js';
+import { ActiveStreams } from './client/active-streams.js';
 import { envHint } from './config/expand-env.js';
 import { formatWarning } from './config/reader.js';
 import { redactUrlsIn } from './config/redact-url.js';
@@ -139,10 +140,12 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   let config = initial;
   let consumer: EntryConsumer;
   let agent: Agent;
+  // Outlives reloads: a job that stays keeps counting its streams.
+  const streams = new ActiveStreams(metrics, logger);
   try {
     consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
     agent = new Agent(
-      { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector },
+      { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector, streams },
       createDiscoverers,
     );
   } catch (e) {
@@ -169,7 +172,15 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       config = next;
       consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
       agent = new Agent(
-        { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector },
+        {
+          config,
+          logger,
+          metrics,
+          consumer,
+          readOnlyPositions: run.dryRun,
+          inspector: run.inspector,
+          streams,
+        },
         createDiscoverers,
       );
       await agent.start();
@@ -194,6 +205,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         configYaml: () => renderConfig(config),
         targets: () => agent.targetStatus(),
         sources: () => agent.sourceStatus(),
+        activeStreams: () => agent.activeStreams(),
         pages: {
           '/service-discovery': () =>
             renderServiceDiscoveryPage(agent.serviceDiscovery(), {
@@ -224,6 +236,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   logger.info('shutting down', { signal });
   await reloading;
   await agent.stop(config.server.gracefulShutdownTimeoutMs);
+  streams.close();
   await server?.close();
   logger.info('stopped');
   return 0;
