@@ -5,6 +5,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { Agent } from './agent.js';
+import { ActiveStreams } from './client/active-streams.js';
 import { envHint } from './config/expand-env.js';
 import { formatWarning } from './config/reader.js';
 import { redactUrlsIn } from './config/redact-url.js';
@@ -13,6 +14,7 @@ import { createDiscoverers } from './discovery/index.js';
 import { flagValue, type ParsedFlags, parseFlags, UsageError, usage } from './flags.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { CardinalityGuard } from './pipeline/cardinality.js';
 import { Inspector } from './pipeline/inspect.js';
 import { type HttpServer, startHttpServer } from './server/server.js';
 import { renderServiceDiscoveryPage } from './server/service-discovery.js';
@@ -116,20 +118,33 @@ async function main(argv: string[]): Promise<number> {
   const inspector = inspect ? new Inspector(process.stdout) : undefined;
   if (inspect && !dryRun)
     logger.warn('-inspect prints what stages do; entries are still sent (add -dry-run to send nothing)');
+  // Beyond Promtail: while trying a config out, say when a label takes unbounded values.
+  const cardinality =
+    dryRun || inspect
+      ? new CardinalityGuard((w) =>
+          logger.warn('cardinality guard: a label takes unbounded values', {
+            file: w.file,
+            line: w.line,
+            key: w.key,
+            reason: w.reason,
+          }),
+        )
+      : undefined;
 
   if (stdin) {
     const consumer = consumerFor(config, { dryRun, metrics, logger, version });
     await consumer.start?.();
-    await runStdin(config, { consumer, metrics, logger, inspector, input: process.stdin });
+    await runStdin(config, { consumer, metrics, logger, inspector, cardinality, input: process.stdin });
     await consumer.stop(config.server.gracefulShutdownTimeoutMs);
     return 0;
   }
-  return runAgent(flags, config, { dryRun, inspector, logger, metrics });
+  return runAgent(flags, config, { dryRun, inspector, cardinality, logger, metrics });
 }
 
 interface RunOptions {
   dryRun: boolean;
   inspector: Inspector | undefined;
+  cardinality: CardinalityGuard | undefined;
   logger: Logger;
   metrics: Metrics;
 }
@@ -139,10 +154,21 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   let config = initial;
   let consumer: EntryConsumer;
   let agent: Agent;
+  // Outlives reloads: a job that stays keeps counting its streams.
+  const streams = new ActiveStreams(metrics, logger);
   try {
     consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
     agent = new Agent(
-      { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector },
+      {
+        config,
+        logger,
+        metrics,
+        consumer,
+        readOnlyPositions: run.dryRun,
+        inspector: run.inspector,
+        cardinality: run.cardinality,
+        streams,
+      },
       createDiscoverers,
     );
   } catch (e) {
@@ -169,7 +195,16 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       config = next;
       consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
       agent = new Agent(
-        { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector },
+        {
+          config,
+          logger,
+          metrics,
+          consumer,
+          readOnlyPositions: run.dryRun,
+          inspector: run.inspector,
+          streams,
+          cardinality: run.cardinality,
+        },
         createDiscoverers,
       );
       await agent.start();
@@ -194,6 +229,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         configYaml: () => renderConfig(config),
         targets: () => agent.targetStatus(),
         sources: () => agent.sourceStatus(),
+        activeStreams: () => agent.activeStreams(),
         pages: {
           '/service-discovery': () =>
             renderServiceDiscoveryPage(agent.serviceDiscovery(), {
@@ -224,6 +260,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   logger.info('shutting down', { signal });
   await reloading;
   await agent.stop(config.server.gracefulShutdownTimeoutMs);
+  streams.close();
   await server?.close();
   logger.info('stopped');
   return 0;
