@@ -180,7 +180,12 @@ export class Agent {
     for (const job of this.jobs) {
       for (const d of job.discoverers) {
         await d.start((groups) => {
-          for (const g of groups) job.groups.set(g.source, g);
+          // An empty group is how a discoverer says its targets are gone (a deleted pod): forget
+          // its source, or pods that come and go would pile up one entry each.
+          for (const g of groups) {
+            if (g.targets.length === 0) job.groups.delete(g.source);
+            else job.groups.set(g.source, g);
+          }
           void this.syncJob(job);
         });
       }

@@ -84,6 +84,10 @@ interface SlotsOf {
   stderr: Slot | undefined;
   none: Slot | undefined;
   other: Map<string, Slot> | undefined;
+  /** Its key in the content index. */
+  readonly content: string;
+  /** Input label objects alive that map to it; at 0 it leaves the content index. */
+  inputs: number;
 }
 
 /** How many distinct label sets the content index keeps (Promtail's fudge cache holds 10000). */
@@ -93,11 +97,17 @@ const maxLabelSets = 10_000;
  * Maps (input label set, stream) to one shared output label set with per-stream state, so that
  * adding the `stream` label costs no allocation per entry. Label sets are the same by content;
  * looking them up by object identity first is the fast path, since a tailer hands every entry of
- * a file the same label object.
+ * a file the same label object. A label set leaves the content index once no input object of it
+ * is left (its tailers ended): pods that come and go do not pile up label sets (and the client's
+ * streams keyed by them) up to the cap.
  */
 export class StreamLabels {
   private readonly byInput = new WeakMap<LabelSet, SlotsOf>();
   private readonly byContent = new Map<string, SlotsOf>();
+  private readonly inputGone = new FinalizationRegistry<SlotsOf>((slots) => {
+    if (--slots.inputs === 0 && this.byContent.get(slots.content) === slots)
+      this.byContent.delete(slots.content);
+  });
   private lastInput: LabelSet | undefined;
   private lastSlots: SlotsOf | undefined;
 
@@ -132,14 +142,28 @@ export class StreamLabels {
       slots = this.byContent.get(content);
       if (slots === undefined) {
         if (this.byContent.size >= maxLabelSets) this.byContent.clear();
-        slots = { stdout: undefined, stderr: undefined, none: undefined, other: undefined };
+        slots = {
+          stdout: undefined,
+          stderr: undefined,
+          none: undefined,
+          other: undefined,
+          content,
+          inputs: 0,
+        };
         this.byContent.set(content, slots);
       }
       this.byInput.set(input, slots);
+      slots.inputs++;
+      this.inputGone.register(input, slots);
     }
     this.lastInput = input;
     this.lastSlots = slots;
     return slots;
+  }
+
+  /** Label sets in the content index (for tests). */
+  get size(): number {
+    return this.byContent.size;
   }
 
   /** Computes and stores the slot's key. */
