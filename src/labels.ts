@@ -60,15 +60,13 @@ export function goQuote(s: string): string {
 export function formatLabels(labels: LabelSet, without?: string): string {
   const names = Object.keys(labels);
   names.sort();
-  let out = '{';
-  let first = true;
+  const pairs: string[] = [];
   for (const name of names) {
-    if (name === without) continue;
-    if (!first) out += ', ';
-    first = false;
-    out += `${name}=${goQuote(labels[name]!)}`;
+    if (name !== without) pairs.push(`${name}=${goQuote(labels[name]!)}`);
   }
-  return `${out}}`;
+  // join() makes one flat string: a string built by += is a tree of pieces, three times the size,
+  // and this one is kept for as long as its stream lives (10,000 files: 10,000 of them).
+  return ['{', pairs.join(', '), '}'].join('');
 }
 
 // --- label checks ---------------------------------------------------------------------------

@@ -175,9 +175,8 @@ export class StreamLabels {
 
 function labelsKey(labels: LabelSet): string {
   const names = Object.keys(labels).sort();
-  let key = '';
-  for (const n of names) key += `${n}\u0000${labels[n]}\u0001`;
-  return key;
+  // One flat string (join), not a tree of pieces: the key is kept as long as the label set lives.
+  return names.map((n) => `${n}\u0000${labels[n]}\u0001`).join('');
 }
 
 function newSlot(input: LabelSet, stream: string | undefined): Slot {
