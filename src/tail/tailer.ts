@@ -226,7 +226,9 @@ export class Tailer implements Tickable {
       const ceiling =
         this.watcher !== undefined ? pollClock.spreadInterval(this.watchedCeilingMs, 200) : this.maxPollMs;
       this.idleMs = Math.min(ceiling, this.idleMs * 2);
-      this.scheduleTick(this.idleMs);
+      // At the ceiling, up to a quarter longer at random: files started together drift apart
+      // instead of all polling in the same second.
+      this.scheduleTick(this.idleMs === ceiling ? ceiling + (Math.random() * ceiling) / 4 : this.idleMs);
       return;
     }
     // Reading, or waiting for a read slot or budget room: the path may be rotated meanwhile (a
