@@ -8,6 +8,7 @@ import type { Config, ScrapeConfig } from './config/types.js';
 import { staticTargetGroups } from './discovery/static.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { CardinalityGuard } from './pipeline/cardinality.js';
 import type { Inspector } from './pipeline/inspect.js';
 import { createStageContext, Pipeline } from './pipeline/pipeline.js';
 import { defaultInFlightBytes, InFlightBudget } from './positions/acks.js';
@@ -38,6 +39,8 @@ export interface AgentOptions {
   /** -dry-run: never write the positions file. */
   readOnlyPositions?: boolean;
   inspector?: Inspector;
+  /** -dry-run and -inspect: samples the values labels stages set, to warn of unbounded ones. */
+  cardinality?: CardinalityGuard;
   /** How long a target that went away keeps reading its files; default `target_config.drain_grace_period`. */
   drainGraceMs?: number;
 }
@@ -124,7 +127,8 @@ export class Agent {
     this.positions.start();
     const sink: EntrySink = (entry) => this.options.consumer.send(entry);
     for (const sc of config.scrapeConfigs) {
-      const ctx = createStageContext(sc.jobName, logger, metrics);
+      let ctx = createStageContext(sc.jobName, logger, metrics);
+      if (this.options.cardinality) ctx = this.options.cardinality.attach(ctx);
       const pipeline = new Pipeline(sc.pipelineStages, ctx, sink, { inspector: this.options.inspector });
       const job: Job = {
         config: sc,

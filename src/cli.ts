@@ -13,6 +13,7 @@ import { createDiscoverers } from './discovery/index.js';
 import { flagValue, type ParsedFlags, parseFlags, UsageError, usage } from './flags.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { CardinalityGuard } from './pipeline/cardinality.js';
 import { Inspector } from './pipeline/inspect.js';
 import { type HttpServer, startHttpServer } from './server/server.js';
 import { renderServiceDiscoveryPage } from './server/service-discovery.js';
@@ -116,20 +117,33 @@ async function main(argv: string[]): Promise<number> {
   const inspector = inspect ? new Inspector(process.stdout) : undefined;
   if (inspect && !dryRun)
     logger.warn('-inspect prints what stages do; entries are still sent (add -dry-run to send nothing)');
+  // Beyond Promtail: while trying a config out, say when a label takes unbounded values.
+  const cardinality =
+    dryRun || inspect
+      ? new CardinalityGuard((w) =>
+          logger.warn('cardinality guard: a label takes unbounded values', {
+            file: w.file,
+            line: w.line,
+            key: w.key,
+            reason: w.reason,
+          }),
+        )
+      : undefined;
 
   if (stdin) {
     const consumer = consumerFor(config, { dryRun, metrics, logger, version });
     await consumer.start?.();
-    await runStdin(config, { consumer, metrics, logger, inspector, input: process.stdin });
+    await runStdin(config, { consumer, metrics, logger, inspector, cardinality, input: process.stdin });
     await consumer.stop(config.server.gracefulShutdownTimeoutMs);
     return 0;
   }
-  return runAgent(flags, config, { dryRun, inspector, logger, metrics });
+  return runAgent(flags, config, { dryRun, inspector, cardinality, logger, metrics });
 }
 
 interface RunOptions {
   dryRun: boolean;
   inspector: Inspector | undefined;
+  cardinality: CardinalityGuard | undefined;
   logger: Logger;
   metrics: Metrics;
 }
@@ -142,7 +156,15 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   try {
     consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
     agent = new Agent(
-      { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector },
+      {
+        config,
+        logger,
+        metrics,
+        consumer,
+        readOnlyPositions: run.dryRun,
+        inspector: run.inspector,
+        cardinality: run.cardinality,
+      },
       createDiscoverers,
     );
   } catch (e) {
@@ -169,7 +191,15 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       config = next;
       consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
       agent = new Agent(
-        { config, logger, metrics, consumer, readOnlyPositions: run.dryRun, inspector: run.inspector },
+        {
+          config,
+          logger,
+          metrics,
+          consumer,
+          readOnlyPositions: run.dryRun,
+          inspector: run.inspector,
+          cardinality: run.cardinality,
+        },
         createDiscoverers,
       );
       await agent.start();

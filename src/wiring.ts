@@ -50,7 +50,7 @@ export function describeLoadError(
 /** Logs each warning of a loaded config once (at start and after each reload). */
 export function logConfigWarnings(config: Config, logger: Logger): void {
   for (const w of config.warnings ?? [])
-    logger.warn('config: Promtail ignores this, and so does logferry', {
+    logger.warn(w.advice ? 'config: advice' : 'config: Promtail ignores this, and so does logferry', {
       file: w.file,
       line: w.line,
       key: w.key,

@@ -29,6 +29,8 @@ export interface ConfigWarning {
   line: number;
   key: string;
   reason: string;
+  /** logferry's own advice (the cardinality guard), not a key Promtail ignores. */
+  advice?: boolean;
 }
 
 export function formatWarning(w: ConfigWarning): string {
@@ -140,7 +142,13 @@ export class ConfigNode {
    */
   warn(reason: string, advice = false): void {
     if (this.source.warnings.strict && !advice) this.fail(reason);
-    this.source.warnings.add({ file: this.source.file, line: this.line, key: this.path, reason });
+    this.source.warnings.add({
+      file: this.source.file,
+      line: this.line,
+      key: this.path,
+      reason,
+      ...(advice && { advice }),
+    });
   }
 
   /** 1-based line of this node (or of its parent when the key is absent). */

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import type { ScrapeConfig } from '../config/types.js';
 import { silentLogger } from '../log.js';
 import { createMetrics } from '../metrics.js';
+import type { CardinalityGuard } from '../pipeline/cardinality.js';
 import { formatTimestamp } from '../pipeline/inspect.js';
 import { observeStage, type Snapshot } from '../pipeline/observe.js';
 import { createStageContext, Pipeline } from '../pipeline/pipeline.js';
@@ -66,6 +67,8 @@ export interface PipelineRun {
 export interface RunOptions {
   /** The read time of every line (Unix ns); default the clock at each line. */
   timestamp?: bigint;
+  /** Samples the values the job's labels stages set (the cardinality guard). */
+  cardinality?: CardinalityGuard;
 }
 
 /** One entry fed to the pipeline: its start labels, line and time; or one a source skipped. */
@@ -93,7 +96,7 @@ export function runPipelineLines(
       ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
     }),
   );
-  return runPipelineEntries(job, startLabels, inputs);
+  return runPipelineEntries(job, startLabels, inputs, options);
 }
 
 /** Runs entries, each with its own labels and time, through the pipeline of `job`. */
@@ -101,9 +104,11 @@ export function runPipelineEntries(
   job: ScrapeConfig,
   labels: LabelSet,
   inputs: readonly PipelineInput[],
+  options: Pick<RunOptions, 'cardinality'> = {},
 ): PipelineRun {
   const recorder = new Recorder();
-  const base = createStageContext(job.jobName, silentLogger, createMetrics(new Registry()));
+  let base = createStageContext(job.jobName, silentLogger, createMetrics(new Registry()));
+  if (options.cardinality) base = options.cardinality.attach(base);
   const inner = base.buildStages;
   // Stages built while another list is being built are nested (match): one level deeper.
   let level = 0;

@@ -4,8 +4,10 @@
 // saved journal entries instead (journalctl -o export or -o json).
 
 import { readFileSync } from 'node:fs';
+import { formatWarning } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, UsageError } from '../flags.js';
+import { CardinalityGuard } from '../pipeline/cardinality.js';
 import { matchingFiles } from '../targets/file/listing.js';
 import type { LabelSet } from '../types.js';
 import {
@@ -105,6 +107,7 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
 
   const input = flags.positional[0];
   const bytes = await readInput(input, io);
+  const cardinality = new CardinalityGuard();
   // A journal job reads saved journal entries (export or JSON), as its target would hand them on.
   const run =
     job.source?.kind === 'journal'
@@ -112,13 +115,15 @@ export async function runPipeline(argv: readonly string[], io: CommandIO): Promi
           job,
           { ...job.source.config.labels, ...labels },
           journalInputs(job, bytes, timestamp, labels),
+          { cardinality },
         )
       : runPipelineLines(
           job,
           labels,
           splitLines(bytes.toString('utf8')),
-          timestamp === undefined ? {} : { timestamp },
+          timestamp === undefined ? { cardinality } : { timestamp, cardinality },
         );
+  for (const w of cardinality.report()) io.stderr.write(`warning: ${formatWarning(w)}\n`);
   if (format === 'json') io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   else io.stdout.write(renderRun(run, palette(useColour(io))));
   return exitOk;

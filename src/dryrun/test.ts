@@ -35,9 +35,10 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, ConfigNode } from '../config/reader.js';
+import { ConfigError, ConfigNode, formatWarning } from '../config/reader.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
 import { type FlagSpec, UsageError } from '../flags.js';
+import { CardinalityGuard } from '../pipeline/cardinality.js';
 import type { LabelSet } from '../types.js';
 import {
   CommandError,
@@ -145,11 +146,13 @@ export async function runTests(argv: readonly string[], io: CommandIO): Promise<
       continue;
     }
     io.stdout.write(`${p.bold(arg)} ${p.dim(`(config ${suite.config.file})`)}\n`);
+    // The values the suite's pipeline cases give each label, over all of them.
+    const cardinality = new CardinalityGuard();
     for (const c of suite.cases) {
       if (filter && !c.name.includes(filter)) continue;
       let problems: string[];
       try {
-        problems = await runCase(suite, c);
+        problems = await runCase(suite, c, cardinality);
       } catch (e) {
         if (!(e instanceof Error)) throw e;
         problems = [
@@ -165,6 +168,7 @@ export async function runTests(argv: readonly string[], io: CommandIO): Promise<
         for (const problem of problems) io.stdout.write(`${paint(problem, p).replace(/^/gm, '        ')}\n`);
       }
     }
+    for (const w of cardinality.report()) io.stderr.write(`warning: ${formatWarning(w)}\n`);
   }
   io.stdout.write(`\n${passed} passed, ${failed} failed\n`);
   return failed === 0 ? exitOk : exitFailed;
@@ -343,9 +347,9 @@ function jobOf(config: Config, c: Case): ScrapeConfig {
   return config.scrapeConfigs[0]!;
 }
 
-async function runCase(suite: TestFile, c: Case): Promise<string[]> {
+async function runCase(suite: TestFile, c: Case, cardinality: CardinalityGuard): Promise<string[]> {
   const job = jobOf(suite.config, c);
-  if (c.kind === 'pipeline') return checkPipeline(job, c);
+  if (c.kind === 'pipeline') return checkPipeline(job, c, cardinality);
   const options = { configFile: suite.config.file, ...(c.node === undefined ? {} : { node: c.node }) };
   let result: JobResult;
   if (c.labels !== undefined) {
@@ -452,10 +456,19 @@ function describeDrop(e: ExpectedDrop): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
-function checkPipeline(job: ScrapeConfig, c: Extract<Case, { kind: 'pipeline' }>): string[] {
+function checkPipeline(
+  job: ScrapeConfig,
+  c: Extract<Case, { kind: 'pipeline' }>,
+  cardinality: CardinalityGuard,
+): string[] {
   const run = c.journal
-    ? runPipelineEntries(job, c.labels, journalInputsFromObjects(job, c.journal, c.time))
-    : runPipelineLines(job, c.labels, c.lines, c.time === undefined ? {} : { timestamp: c.time });
+    ? runPipelineEntries(job, c.labels, journalInputsFromObjects(job, c.journal, c.time), { cardinality })
+    : runPipelineLines(
+        job,
+        c.labels,
+        c.lines,
+        c.time === undefined ? { cardinality } : { timestamp: c.time, cardinality },
+      );
   const records = [...run.lines, ...(run.flush ? [run.flush] : [])];
   const entries = records.flatMap((r) => r.entries);
   const drops = records.flatMap((r) => r.dropped.map((d) => ({ ...d, line: r.number })));

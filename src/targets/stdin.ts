@@ -9,6 +9,7 @@ import { ConfigNode } from '../config/reader.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { CardinalityGuard } from '../pipeline/cardinality.js';
 import type { Inspector } from '../pipeline/inspect.js';
 import { createStageContext, Pipeline } from '../pipeline/pipeline.js';
 import type { EntryConsumer } from '../types.js';
@@ -19,6 +20,8 @@ export interface StdinOptions {
   metrics: Metrics;
   logger: Logger;
   inspector?: Inspector;
+  /** Samples the values labels stages set, to warn of unbounded ones (-dry-run, -inspect). */
+  cardinality?: CardinalityGuard;
   input: Readable;
 }
 
@@ -33,7 +36,8 @@ export async function runStdin(config: Config, options: StdinOptions): Promise<v
     ? Object.assign({}, ...first.staticConfigs.map((s) => s.labels))
     : { job: 'stdin', hostname: process.env.HOSTNAME || hostname() };
   const stages: ConfigNode = first?.pipelineStages ?? ConfigNode.fromValue(null);
-  const ctx = createStageContext(first?.jobName ?? 'stdin', options.logger, options.metrics);
+  let ctx = createStageContext(first?.jobName ?? 'stdin', options.logger, options.metrics);
+  if (options.cardinality) ctx = options.cardinality.attach(ctx);
   const pipeline = new Pipeline(stages, ctx, (e) => options.consumer.send(e), {
     inspector: options.inspector,
   });

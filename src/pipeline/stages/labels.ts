@@ -4,6 +4,7 @@
 // that are no valid label value.
 
 import type { Entry, LabelSet } from '../../types.js';
+import { unboundedName } from '../cardinality.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 import { extractedLabelValue, readLabelMapping } from './util.js';
 
@@ -77,6 +78,7 @@ export const labelsStage: StageDefinition = {
   type: 'labels',
   create(options) {
     const mapping = readLabelMapping(options, 'label');
+    // The cardinality guard's first half: the names (the values are sampled by the dry-run tools).
     for (const [name, source] of mapping) {
       const why = unboundedName(name) ?? unboundedName(source);
       if (why !== undefined)
@@ -90,26 +92,3 @@ export const labelsStage: StageDefinition = {
     return new LabelsStage(mapping);
   },
 };
-
-/**
- * logferry's cardinality guard: a label whose name says its values are unbounded (ids, hashes,
- * timestamps, addresses) promoted by a labels stage, as many tutorials show with trace_id.
- */
-const unboundedNames: [RegExp, string][] = [
-  [
-    /(^|_)(trace|span|request|req|correlation|session|transaction|tx|message|msg|event|user|order|client)_?id$/i,
-    'an id',
-  ],
-  [/(^|_)(uuid|guid|id)$/i, 'an id'],
-  [/(^|_)(hash|sha\d*|md5|checksum|digest|fingerprint|token|nonce)$/i, 'a hash or token'],
-  [/(^|_)(timestamp|ts|time|datetime|date|created_at|updated_at)$/i, 'a timestamp'],
-  [/(^|_)(ip|ip_?addr(ess)?|client_?ip|remote_?addr|src_?ip|dst_?ip|x_forwarded_for)$/i, 'an IP address'],
-  [/(^|_)(duration|latency|elapsed|bytes|size|response_?time)(_ms|_s|_ns)?$/i, 'a measurement'],
-  [/(^|_)(url|uri|path|query|email)$/i, 'a free-form value'],
-];
-
-function unboundedName(name: string): string | undefined {
-  if (name === 'filename') return undefined;
-  for (const [re, what] of unboundedNames) if (re.test(name)) return what;
-  return undefined;
-}
