@@ -154,6 +154,30 @@ describe('cri stage', () => {
     );
   });
 
+  it("starts by copying the entry's labels into the extracted values, as Promtail's cri pipeline", () => {
+    const list = ConfigNode.parse(
+      '- static_labels: {env: prod}\n- cri: {}\n- template: {source: seen, template: "{{ .env }}/{{ .job }}"}\n',
+      'test.yaml',
+    );
+    const got: Entry[] = [];
+    const p = new Pipeline(list, createStageContext('test', silentLogger, metrics), (e) => got.push(e));
+    p.process(entry(`${T} stdout F x`));
+    p.process(entry('not cri'));
+    p.close();
+    assert.deepEqual(
+      got.map((e) => e.extracted.seen),
+      ['prod/test', 'prod/test'],
+      'also for a line that is not CRI',
+    );
+  });
+
+  it('as the first stage, leaves the labels in the extracted values as the pipeline does', () => {
+    const { p, got } = criPipeline();
+    p.process(entry(`${T} stdout F x`, { job: 'j', filename: '/a.log' }));
+    assert.equal(got[0]!.extracted.filename, '/a.log');
+    assert.equal(got[0]!.extracted.job, 'j');
+  });
+
   it('shares one output label set per input label set and stream', () => {
     const labels = { job: 'x' };
     const { p, got } = criPipeline();

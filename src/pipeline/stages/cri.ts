@@ -74,6 +74,7 @@ interface Pending {
 
 class CriStage implements Stage {
   readonly type = 'cri';
+  readonly copiesLabels = true;
   private readonly labels = new StreamLabels();
   /** By stream key (labels with `stream`), in arrival order. */
   private readonly pending = new Map<string, Pending>();
@@ -90,6 +91,11 @@ class CriStage implements Stage {
   }
 
   process(entry: Entry, out: StageOutput): void {
+    // Promtail's cri stage is a pipeline of its own, which starts by copying the entry's labels
+    // into the extracted values (over values of the same name).
+    const labels = entry.labels;
+    const extractedIn = entry.extracted;
+    for (const name in labels) extractedIn[name] = labels[name];
     const line = entry.line;
     const sp1 = line.indexOf(' ');
     if (sp1 <= 0) {
