@@ -1,21 +1,19 @@
 // The churn scenario of `npm run bench`: pods are created and deleted at 200 a minute through
 // the fake Kubernetes API server (each with a log file that gets a few lines; a deleted pod's
 // directory is removed a moment later, as the kubelet does), for BENCH_CHURN_MINUTES (default
-// 10), with the default config of k8s/configmap.yaml. Sampled every 15 s: RSS, open fds and
+// 10), with the default config of k8s/config.yaml. Sampled every 15 s: RSS, open fds and
 // inotify watches of the agent, which must stay flat (no leaked watchers, fds, timers, series).
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { FakeKubeApi } from '../test/support/fake-kube-api.js';
 import { startLokiReceiver } from '../test/support/loki-receiver.js';
-import { procCpuSeconds, procFds, procInotifyWatches, procRssMiB } from './proc.js';
+import { procCpuSeconds, procFds, procInotifyWatches, procRssMiB } from '../test/support/proc.js';
+import { criLine, sleep, spawnAgent, stopAgent } from './agent.js';
 
 const node = 'node-1';
-const criLine = (msg: string) => `${new Date().toISOString().replace('Z', '123456Z')} stdout F ${msg}\n`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runChurn(agentArgs: (configFile: string) => string[]): Promise<void> {
   const minutes = Number(process.env.BENCH_CHURN_MINUTES ?? 10);
@@ -26,21 +24,21 @@ export async function runChurn(agentArgs: (configFile: string) => string[]): Pro
   mkdirSync(root);
   const loki = await startLokiReceiver();
   const api = await FakeKubeApi.start();
-  const cm = parseYaml(readFileSync(resolve(import.meta.dirname, '../k8s/configmap.yaml'), 'utf8')) as {
-    data: { 'config.yaml': string };
-  };
-  const config = parseYaml(cm.data['config.yaml']) as {
+  const config = parseYaml(readFileSync(resolve(import.meta.dirname, '../k8s/config.yaml'), 'utf8')) as {
     server: Record<string, unknown>;
     clients: Record<string, unknown>[];
     positions: unknown;
+    wal?: Record<string, unknown>;
     scrape_configs: {
       kubernetes_sd_configs: Record<string, unknown>[];
       relabel_configs: { replacement?: unknown }[];
     }[];
   };
   config.server = { ...config.server, http_listen_address: '127.0.0.1', http_listen_port: 0 };
-  config.clients[0]!.url = loki.url;
+  // The client without the ${LOKI_*} references (the DaemonSet expands them from its environment).
+  config.clients[0] = { url: loki.url };
   config.positions = { filename: join(work, 'positions.yaml') };
+  if (config.wal) config.wal = { ...config.wal, dir: join(work, 'wal') };
   const job = config.scrape_configs[0]!;
   job.kubernetes_sd_configs[0]!.api_server = api.url;
   for (const rule of job.relabel_configs) {
@@ -49,10 +47,7 @@ export async function runChurn(agentArgs: (configFile: string) => string[]): Pro
   }
   const configFile = join(work, 'config.yaml');
   writeFileSync(configFile, stringify(config));
-  const agent: ChildProcess = spawn(process.execPath, agentArgs(configFile), {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, HOSTNAME: node },
-  });
+  const agent = spawnAgent(agentArgs(configFile), { ...process.env, HOSTNAME: node });
   const pods: { name: string; dir: string }[] = [];
   let created = 0;
   const samples: { t: number; rss: number; fds: number; watches: number }[] = [];
@@ -115,8 +110,7 @@ export async function runChurn(agentArgs: (configFile: string) => string[]): Pro
     );
     for (const s of samples) process.stderr.write(`  churn t=${s.t.toFixed(0)}s ${fmt(s)}\n`);
   } finally {
-    agent.kill('SIGTERM');
-    await new Promise((r) => agent.once('exit', r));
+    await stopAgent(agent);
     await api.close();
     await loki.close();
     rmSync(work, { recursive: true, force: true });

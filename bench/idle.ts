@@ -4,7 +4,6 @@
 // watches, and the latency from the append of a line to an idle file to its arrival at the
 // receiver (p50/p99 over a line every 100 ms for 20 s).
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,16 +15,13 @@ import {
   procInotifyWatches,
   procPeakRssMiB,
   procRssMiB,
-} from './proc.js';
-
-const criLine = (msg: string) => `${new Date().toISOString().replace('Z', '123456Z')} stdout F ${msg}\n`;
+} from '../test/support/proc.js';
+import { criLine, sleep, spawnAgent, stopAgent, writePodsConfig } from './agent.js';
 
 export interface IdleOptions {
   agentArgs: (configFile: string) => string[];
   counts: number[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runIdle(opts: IdleOptions): Promise<void> {
   const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
@@ -40,32 +36,14 @@ export async function runIdle(opts: IdleOptions): Promise<void> {
       writeFileSync(file, criLine(`hello ${i} a`) + criLine(`hello ${i} b`) + criLine(`hello ${i} c`));
       files.push(file);
     }
-    const configFile = join(work, 'config.yaml');
-    writeFileSync(
-      configFile,
-      [
-        'server:',
-        '  http_listen_address: 127.0.0.1',
-        '  http_listen_port: 0',
-        'positions:',
-        `  filename: ${join(work, 'positions.yaml')}`,
-        'clients:',
-        `  - url: ${loki.url}`,
-        'scrape_configs:',
-        '  - job_name: pods',
-        '    static_configs:',
-        '      - targets: [localhost]',
-        '        labels:',
-        '          job: idle',
-        `          __path__: ${work}/pods/*/*/*.log`,
-        '    pipeline_stages:',
-        '      - cri: {}',
-        '',
-      ].join('\n'),
-    );
-    const agent: ChildProcess = spawn(process.execPath, opts.agentArgs(configFile), {
-      stdio: ['ignore', 'inherit', 'inherit'],
+    const configFile = writePodsConfig({
+      work,
+      url: loki.url,
+      path: `${work}/pods/*/*/*.log`,
+      job: 'idle',
+      stages: '      - cri: {}',
     });
+    const agent = spawnAgent(opts.agentArgs(configFile));
     try {
       const started = Date.now();
       await loki.waitFor((r) => r.entries().length >= 3 * n, 600_000);
@@ -119,8 +97,7 @@ export async function runIdle(opts: IdleOptions): Promise<void> {
         ].join(' '),
       );
     } finally {
-      agent.kill('SIGTERM');
-      await new Promise((r) => agent.once('exit', r));
+      await stopAgent(agent);
       await loki.close();
       rmSync(work, { recursive: true, force: true });
     }

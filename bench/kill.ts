@@ -6,36 +6,13 @@
 //
 //   npm run bench:kill -- --kills 10 --every 1200 --size 1GiB --files 40
 
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseByteSize } from '../src/config/reader.js';
+import { agentArgs, sleep, spawnAgent, startReceiver, stopAgent, writePodsConfig } from './agent.js';
+import { arg } from './args.js';
 import { generate } from './generate.js';
-
-interface Stats {
-  entries: number;
-  duplicates: number;
-  unknown: number;
-  missing: number;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-function ask(receiver: ChildProcess): Promise<Stats> {
-  return new Promise((resolve) => {
-    const onMessage = (m: { type: string } & Stats) => {
-      if (m.type !== 'stats') return;
-      receiver.off('message', onMessage);
-      resolve(m);
-    };
-    receiver.on('message', onMessage);
-    receiver.send({ type: 'stats' });
-  });
-}
 
 const size = parseByteSize(arg('size', '1GiB')) ?? 1024 ** 3;
 const files = Number(arg('files', '40'));
@@ -47,73 +24,41 @@ const manifest = generate(root, size, files);
 console.log(`${manifest.entries} entries, ${(manifest.bytes / 1024 ** 2).toFixed(0)} MiB`);
 
 const work = mkdtempSync(join(tmpdir(), 'logferry-bench-kill-'));
-const receiver = fork(new URL('./receiver.ts', import.meta.url).pathname, [], {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+const receiver = await startReceiver(manifest);
+const configFile = writePodsConfig({
+  work,
+  url: receiver.url,
+  path: `${manifest.root}/var/log/pods/*/*/*.log`,
+  job: 'bench',
+  stages: '      - cri: {}',
 });
-const port = await new Promise<number>((resolve) =>
-  receiver.on('message', (m: { type: string; port: number }) => m.type === 'listening' && resolve(m.port)),
-);
-receiver.send({ type: 'expect', files: manifest.files });
-const configFile = join(work, 'config.yaml');
-writeFileSync(
-  configFile,
-  [
-    'server:',
-    '  http_listen_address: 127.0.0.1',
-    '  http_listen_port: 0',
-    'positions:',
-    `  filename: ${join(work, 'positions.yaml')}`,
-    'clients:',
-    `  - url: http://127.0.0.1:${port}/loki/api/v1/push`,
-    'scrape_configs:',
-    '  - job_name: pods',
-    '    static_configs:',
-    '      - targets: [localhost]',
-    '        labels:',
-    '          job: bench',
-    `          __path__: ${manifest.root}/var/log/pods/*/*/*.log`,
-    '    pipeline_stages:',
-    '      - cri: {}',
-    '',
-  ].join('\n'),
-);
-const first = readFileSync(agentPath, 'utf8').split('\n', 1)[0] ?? '';
-const nodeFlags = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]?.split(' ').filter(Boolean) ?? [];
-
-const start = () =>
-  spawn(process.execPath, [...nodeFlags, agentPath, `-config.file=${configFile}`, '-log.level=warn'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-const exited = (p: ChildProcess) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
+const start = () => spawnAgent(agentArgs(agentPath, configFile));
 
 const perKill: number[] = [];
 let agent = start();
 let dupsAtRestart = 0;
 for (let k = 0; k < kills; k++) {
   // Ship for a while once entries flow again, then kill at once.
-  const before = (await ask(receiver)).entries;
-  while ((await ask(receiver)).entries === before) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, every));
-  const s = await ask(receiver);
+  const before = (await receiver.stats()).entries;
+  while ((await receiver.stats()).entries === before) await sleep(20);
+  await sleep(every);
+  const s = await receiver.stats();
   if (s.missing === 0) break;
-  agent.kill('SIGKILL');
-  await exited(agent);
-  if (k > 0) perKill.push((await ask(receiver)).duplicates - dupsAtRestart);
-  dupsAtRestart = (await ask(receiver)).duplicates;
+  await stopAgent(agent, 'SIGKILL');
+  if (k > 0) perKill.push((await receiver.stats()).duplicates - dupsAtRestart);
+  dupsAtRestart = (await receiver.stats()).duplicates;
   agent = start();
 }
-let s = await ask(receiver);
+let s = await receiver.stats();
 const deadline = Date.now() + 600_000;
 while (s.missing > 0 && Date.now() < deadline) {
-  await new Promise((r) => setTimeout(r, 250));
-  s = await ask(receiver);
+  await sleep(250);
+  s = await receiver.stats();
 }
 // Wait for the re-sends of the last kill (they come first after the restart) before counting.
 perKill.push(s.duplicates - dupsAtRestart);
-agent.kill('SIGTERM');
-await exited(agent);
-receiver.disconnect();
+await stopAgent(agent);
+receiver.process.disconnect();
 rmSync(work, { recursive: true, force: true });
 console.log(
   [

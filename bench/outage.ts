@@ -11,11 +11,7 @@
 import { loadavg } from 'node:os';
 import { parseByteSize } from '../src/config/reader.js';
 import { type OutageResult, runOutage } from '../test/support/outage.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './args.js';
 
 const outageSeconds = Number(arg('outage', '150'));
 const rate = parseByteSize(arg('rate', '2MB')) ?? 2_000_000;

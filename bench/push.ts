@@ -18,13 +18,9 @@ import { PositionStore } from '../src/positions/store.js';
 import { parsePushConfig } from '../src/targets/push/config.js';
 import { PushTarget } from '../src/targets/push/push-target.js';
 import type { Entry } from '../src/types.js';
+import { arg } from './args.js';
 
 const batchSize = 1000;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 // --- the target's process ----------------------------------------------------------------------
 

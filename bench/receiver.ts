@@ -4,7 +4,7 @@
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodePushRequest } from '../test/support/loki-receiver.js';
+import { decodeRequestBody } from '../test/support/loki-receiver.js';
 
 const expected = new Map<string, Uint8Array>();
 let entries = 0;
@@ -29,11 +29,7 @@ const server = createServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     try {
-      const push = decodePushRequest(
-        Buffer.concat(chunks),
-        req.headers['content-type'] ?? '',
-        req.headers['content-encoding'],
-      );
+      const push = decodeRequestBody(req, Buffer.concat(chunks));
       const now = Date.now();
       if (!firstEntryAt) firstEntryAt = now;
       for (const stream of push.streams) {

@@ -16,15 +16,25 @@
 //
 // `--scenario` picks among throughput, idle and churn (default: all three, in that order).
 
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseByteSize } from '../src/config/reader.js';
+import { procCpuSeconds, procPeakRssMiB } from '../test/support/proc.js';
+import {
+  agentArgs,
+  type ReceiverStats,
+  sleep,
+  spawnAgent,
+  startReceiver,
+  stopAgent,
+  writePodsConfig,
+} from './agent.js';
+import { arg } from './args.js';
 import { runChurn } from './churn.js';
 import { generate, type Manifest } from './generate.js';
 import { runIdle } from './idle.js';
-import { procCpuSeconds, procPeakRssMiB } from './proc.js';
 
 const configs: Record<string, string> = {
   cri: '      - cri: {}',
@@ -38,32 +48,6 @@ const configs: Record<string, string> = {
   ].join('\n'),
 };
 
-interface Stats {
-  entries: number;
-  duplicates: number;
-  unknown: number;
-  missing: number;
-  firstEntryAt: number;
-  lastEntryAt: number;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-function ask(receiver: ChildProcess): Promise<Stats> {
-  return new Promise((resolve) => {
-    const onMessage = (m: { type: string } & Stats) => {
-      if (m.type !== 'stats') return;
-      receiver.off('message', onMessage);
-      resolve(m);
-    };
-    receiver.on('message', onMessage);
-    receiver.send({ type: 'stats' });
-  });
-}
-
 interface Result {
   ok: boolean;
   mibPerS: number;
@@ -74,61 +58,29 @@ interface Result {
 
 async function runOne(name: string, manifest: Manifest, timeoutS: number): Promise<Result> {
   const work = mkdtempSync(join(tmpdir(), 'logferry-bench-run-'));
-  const receiver = fork(new URL('./receiver.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const receiver = await startReceiver(manifest);
+  const configFile = writePodsConfig({
+    work,
+    url: receiver.url,
+    path: `${manifest.root}/var/log/pods/*/*/*.log`,
+    job: 'bench',
+    stages: configs[name]!,
+    extra: withWal ? ['wal:', '  enabled: true', `  dir: ${join(work, 'wal')}`, '  max_size: 8GiB'] : [],
   });
-  const port = await new Promise<number>((resolve) =>
-    receiver.on('message', (m: { type: string; port: number }) => m.type === 'listening' && resolve(m.port)),
-  );
-  receiver.send({ type: 'expect', files: manifest.files });
-  const configFile = join(work, 'config.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'server:',
-      '  http_listen_address: 127.0.0.1',
-      '  http_listen_port: 0',
-      'positions:',
-      `  filename: ${join(work, 'positions.yaml')}`,
-      ...(withWal ? ['wal:', '  enabled: true', `  dir: ${join(work, 'wal')}`, '  max_size: 8GiB'] : []),
-      'clients:',
-      `  - url: http://127.0.0.1:${port}/loki/api/v1/push`,
-      'scrape_configs:',
-      '  - job_name: pods',
-      '    static_configs:',
-      '      - targets: [localhost]',
-      '        labels:',
-      '          job: bench',
-      `          __path__: ${manifest.root}/var/log/pods/*/*/*.log`,
-      '    pipeline_stages:',
-      configs[name],
-      '',
-    ].join('\n'),
-  );
   const started = Date.now();
-  const agentArgs = [`-config.file=${configFile}`, '-log.level=warn'];
   const agent = binaryPath
-    ? spawn(binaryPath, agentArgs, { stdio: ['ignore', 'inherit', 'inherit'] })
-    : spawn(
-        process.execPath,
-        [
-          // Node flags as the installed `logferry` binary runs (its shebang), then any extra ones.
-          ...shebangNodeFlags(agentPath),
-          ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
-          agentPath,
-          ...agentArgs,
-        ],
-        { stdio: ['ignore', 'inherit', 'inherit'] },
-      );
-  let stats: Stats = await ask(receiver);
+    ? spawn(binaryPath, [`-config.file=${configFile}`, '-log.level=warn'], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      })
+    : spawnAgent(agentArgs(agentPath, configFile));
+  let stats: ReceiverStats = await receiver.stats();
   let cpu = 0;
   let rss = 0;
   const deadline = started + timeoutS * 1000;
   let lastReport = Date.now();
   while (Date.now() < deadline && agent.exitCode === null) {
-    await new Promise((r) => setTimeout(r, 250));
-    stats = await ask(receiver);
+    await sleep(250);
+    stats = await receiver.stats();
     cpu = procCpuSeconds(agent.pid!);
     rss = procPeakRssMiB(agent.pid!);
     if (stats.missing === 0) break;
@@ -139,11 +91,10 @@ async function runOne(name: string, manifest: Manifest, timeoutS: number): Promi
       );
     }
   }
-  agent.kill('SIGTERM');
-  await new Promise((r) => agent.once('exit', r));
+  await stopAgent(agent);
   // The receiver's own CPU: on a small machine it competes with the agent for cores.
-  const receiverCpu = procCpuSeconds(receiver.pid!);
-  receiver.disconnect();
+  const receiverCpu = procCpuSeconds(receiver.process.pid!);
+  receiver.process.disconnect();
   rmSync(work, { recursive: true, force: true });
 
   const seconds = (stats.lastEntryAt - started) / 1000;
@@ -187,29 +138,18 @@ function median(values: number[]): number {
 const agentPath = arg('agent', 'dist/cli.js');
 const binaryPath = arg('binary', '');
 
-/** The node flags of a `#!/usr/bin/env -S node <flags>` line, as the kernel would pass them. */
-function shebangNodeFlags(file: string): string[] {
-  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
-  return m ? m[1]!.split(' ').filter(Boolean) : [];
-}
 /** `--wal`: the disk buffer on (in the run's work directory). */
 const withWal = process.argv.includes('--wal');
 const scenarios = new Set(arg('scenario', 'throughput,idle,churn').split(','));
-/** Node flags and arguments of an agent run with `configFile`, as the binary runs it. */
-const agentArgs = (configFile: string) => [
-  ...shebangNodeFlags(agentPath),
-  ...(process.env.AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
-  agentPath,
-  `-config.file=${configFile}`,
-  '-log.level=warn',
-];
 let allOk = true;
 if (scenarios.has('throughput')) allOk = await runThroughput();
 if (scenarios.has('idle')) {
-  await runIdle({ agentArgs, counts: arg('idle-files', '10,1000,10000').split(',').map(Number) });
+  await runIdle({
+    agentArgs: (c) => agentArgs(agentPath, c),
+    counts: arg('idle-files', '10,1000,10000').split(',').map(Number),
+  });
 }
-if (scenarios.has('churn')) await runChurn(agentArgs);
+if (scenarios.has('churn')) await runChurn((c) => agentArgs(agentPath, c));
 process.exit(allOk ? 0 : 1);
 
 async function runThroughput(): Promise<boolean> {

@@ -18,11 +18,7 @@ import { parseRelabelRules } from '../src/relabel/relabel.js';
 import { parseSyslogConfig } from '../src/targets/syslog/config.js';
 import { SyslogTarget } from '../src/targets/syslog/syslog-target.js';
 import type { Entry } from '../src/types.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './args.js';
 
 const configs: Record<string, { syslog: string; relabel: string }> = {
   // Only the job's labels: the `__syslog_*` labels are never built.

@@ -10,11 +10,7 @@ import { join } from 'node:path';
 import { parseByteSize } from '../src/config/reader.js';
 import type { Entry, LabelSet } from '../src/types.js';
 import { Wal } from '../src/wal/index.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './args.js';
 
 const size = parseByteSize(arg('size', '256MiB'))!;
 const batchSize = Number(arg('batch', '1000'));

@@ -4,6 +4,7 @@
 // Start, reload, stop.
 
 import { hostname as osHostname } from 'node:os';
+import { ActiveStreams } from './client/active-streams.js';
 import type { Config, ScrapeConfig } from './config/types.js';
 import { staticTargetGroups } from './discovery/static.js';
 import type { Logger } from './log.js';
@@ -43,6 +44,11 @@ export interface AgentOptions {
   cardinality?: CardinalityGuard;
   /** How long a target that went away keeps reading its files; default `target_config.drain_grace_period`. */
   drainGraceMs?: number;
+  /**
+   * Counts the active streams per job (logferry_active_streams); pass one that outlives reloads.
+   * Without it the agent makes its own and closes it on stop.
+   */
+  streams?: ActiveStreams;
 }
 
 /** Discoverers beyond static_configs (kubernetes_sd_configs, file_sd_configs) plug in here. */
@@ -69,6 +75,8 @@ export class Agent {
   private readonly targets: FileTargetManager;
   private readonly jobs: Job[] = [];
   private ready = false;
+  private readonly streams: ActiveStreams;
+  private readonly ownStreams: boolean;
 
   constructor(
     private readonly options: AgentOptions,
@@ -76,6 +84,8 @@ export class Agent {
   ) {
     const { config, logger } = options;
     this.hostname = options.hostname ?? (process.env.HOSTNAME || osHostname());
+    this.ownStreams = options.streams === undefined;
+    this.streams = options.streams ?? new ActiveStreams(options.metrics, logger);
     // Room for a few full batches of the largest client, so batches are not cut short by the budget.
     const largestBatch = Math.max(0, ...config.clients.map((c) => c.batchSizeBytes));
     this.budget = new InFlightBudget(Math.max(defaultInFlightBytes, 3 * largestBatch));
@@ -125,8 +135,15 @@ export class Agent {
     const { config, logger, metrics } = this.options;
     await this.options.consumer.start?.();
     this.positions.start();
-    const sink: EntrySink = (entry) => this.options.consumer.send(entry);
+    const consumer = this.options.consumer;
+    this.streams.setJobs(config.scrapeConfigs.map((sc) => sc.jobName));
     for (const sc of config.scrapeConfigs) {
+      const streams = this.streams.job(sc.jobName);
+      // Where the job's entries leave the pipeline: the one place their streams are counted.
+      const sink: EntrySink = (entry) => {
+        streams.see(entry.labels);
+        consumer.send(entry);
+      };
       let ctx = createStageContext(sc.jobName, logger, metrics);
       if (this.options.cardinality) ctx = this.options.cardinality.attach(ctx);
       const pipeline = new Pipeline(sc.pipelineStages, ctx, sink, { inspector: this.options.inspector });
@@ -183,6 +200,12 @@ export class Agent {
     }
     await this.options.consumer.stop(deadlineMs);
     await this.positions.stop();
+    if (this.ownStreams) this.streams.close();
+  }
+
+  /** Active streams per job (see ActiveStreams), for /targets. */
+  activeStreams(): Map<string, number> {
+    return this.streams.counts();
   }
 
   /** Active file targets, for /targets. */

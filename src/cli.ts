@@ -5,6 +5,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { Agent } from './agent.js';
+import { ActiveStreams } from './client/active-streams.js';
 import { envHint } from './config/expand-env.js';
 import { formatWarning } from './config/reader.js';
 import { redactUrlsIn } from './config/redact-url.js';
@@ -153,6 +154,8 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   let config = initial;
   let consumer: EntryConsumer;
   let agent: Agent;
+  // Outlives reloads: a job that stays keeps counting its streams.
+  const streams = new ActiveStreams(metrics, logger);
   try {
     consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
     agent = new Agent(
@@ -164,6 +167,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         readOnlyPositions: run.dryRun,
         inspector: run.inspector,
         cardinality: run.cardinality,
+        streams,
       },
       createDiscoverers,
     );
@@ -198,6 +202,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
           consumer,
           readOnlyPositions: run.dryRun,
           inspector: run.inspector,
+          streams,
           cardinality: run.cardinality,
         },
         createDiscoverers,
@@ -224,6 +229,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
         configYaml: () => renderConfig(config),
         targets: () => agent.targetStatus(),
         sources: () => agent.sourceStatus(),
+        activeStreams: () => agent.activeStreams(),
         pages: {
           '/service-discovery': () =>
             renderServiceDiscoveryPage(agent.serviceDiscovery(), {
@@ -254,6 +260,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
   logger.info('shutting down', { signal });
   await reloading;
   await agent.stop(config.server.gracefulShutdownTimeoutMs);
+  streams.close();
   await server?.close();
   logger.info('stopped');
   return 0;

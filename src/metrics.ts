@@ -82,6 +82,14 @@ export function createMetrics(registry = new Registry()) {
       help: 'Number of active files.',
       registers,
     }),
+    // Beyond Promtail: streams per scrape job that carried an entry in the last 30 minutes
+    // (src/client/active-streams.ts).
+    activeStreams: new Gauge({
+      name: 'logferry_active_streams',
+      help: 'Streams (label sets as sent to Loki) per scrape job that carried an entry in the last 30 minutes.',
+      labelNames: ['job'],
+      registers,
+    }),
     targetsActive: new Gauge({
       name: 'promtail_targets_active_total',
       help: 'Number of active total.',

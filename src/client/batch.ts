@@ -13,6 +13,8 @@ export class Batch {
   /** Counted bytes (see entrySize). */
   bytes = 0;
   entries = 0;
+  /** Entries refused because they would open a stream beyond `max_streams`. */
+  refused = 0;
   private readonly streams = new Map<string, StreamEncoder>();
   /** The deliveries of the entries added, released together when the batch is settled. */
   private readonly deliveries: Delivery[] = [];
@@ -42,7 +44,10 @@ export class Batch {
   ): boolean {
     let stream = this.streams.get(labels);
     if (stream === undefined) {
-      if (maxStreams > 0 && this.streams.size >= maxStreams) return false;
+      if (maxStreams > 0 && this.streams.size >= maxStreams) {
+        this.refused++;
+        return false;
+      }
       stream = new StreamEncoder(labels);
       this.streams.set(labels, stream);
     }

@@ -157,11 +157,14 @@ export class LokiClient {
     if (
       !batch.add(route.labels, entry.timestamp, line, lineBytes, sm, entry.delivery, size, this.maxStreams)
     ) {
-      this.log.warn('streams limit exceeded, dropping entry', {
-        tenant,
-        limit: this.maxStreams,
-        stream: route.labels,
-      });
+      // As Promtail's "batch add err", but once per batch rather than once per entry dropped.
+      if (batch.refused === 1) {
+        this.log.error('batch add err: streams limit exceeded, dropping the entries of further streams', {
+          tenant,
+          limit: this.maxStreams,
+          stream: route.labels,
+        });
+      }
       this.dropEntry(entry, tenant, DropReason.streamLimited, lineBytes);
       return;
     }

@@ -64,23 +64,17 @@ export function podSource(namespace: string, name: string): string {
 
 /** Adds `<role>_name`, `<role>_label_*`, `<role>_labelpresent_*`, `<role>_annotation_*`, `<role>_annotationpresent_*`. */
 export function addObjectMetaLabels(out: LabelSet, meta: KubeObjectMeta | undefined, role: string): void {
-  const p = `${prefix}${role}_`;
-  out[`${p}name`] = meta?.name ?? '';
-  for (const [k, v] of Object.entries(meta?.labels ?? {})) {
-    const n = sanitizeLabelName(k);
-    out[`${p}label_${n}`] = v;
-    out[`${p}labelpresent_${n}`] = 'true';
-  }
-  for (const [k, v] of Object.entries(meta?.annotations ?? {})) {
-    const n = sanitizeLabelName(k);
-    out[`${p}annotation_${n}`] = v;
-    out[`${p}annotationpresent_${n}`] = 'true';
-  }
+  out[`${prefix}${role}_name`] = meta?.name ?? '';
+  addLabelsAndAnnotations(out, meta, `${prefix}${role}_`);
 }
 
 /** Namespace metadata (`attach_metadata.namespace`): labels and annotations, without a name label. */
 function addNamespaceLabels(out: LabelSet, meta: KubeObjectMeta | undefined): void {
-  const p = `${prefix}namespace_`;
+  addLabelsAndAnnotations(out, meta, `${prefix}namespace_`);
+}
+
+/** `<p>label_*`, `<p>labelpresent_*`, `<p>annotation_*`, `<p>annotationpresent_*` of `meta`. */
+function addLabelsAndAnnotations(out: LabelSet, meta: KubeObjectMeta | undefined, p: string): void {
   for (const [k, v] of Object.entries(meta?.labels ?? {})) {
     const n = sanitizeLabelName(k);
     out[`${p}label_${n}`] = v;

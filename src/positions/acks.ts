@@ -3,11 +3,13 @@
 // in flight and loses nothing. Also the global in-flight budget that pauses reading while too
 // many bytes are read but not yet released.
 //
-// Per file, the entries handed out form an in-order queue (a ring buffer). Each entry *is* its
-// Delivery: one small object per line, no closure. The file's safe offset is the start of the
-// oldest unreleased entry, or the end of the last entry handed out when none is pending.
+// Per file, the entries handed out form an in-order queue (AckQueue in ack-queue.ts). Each
+// entry *is* its Delivery: one small object per line, no closure. The file's safe offset is the
+// start of the oldest unreleased entry, or the end of the last entry handed out when none is
+// pending.
 
 import type { Delivery } from '../types.js';
+import { AckQueue, type PendingAck, releaseEntry, retainEntry } from './ack-queue.js';
 import type { PositionSink } from './store.js';
 
 /**
@@ -80,6 +82,28 @@ export class InFlightBudget {
   }
 }
 
+/**
+ * The Delivery of an entry whose source keeps no position (push, syslog): it holds `bytes` of the
+ * budget from its creation until every holder released it.
+ */
+export class BudgetDelivery implements Delivery, PendingAck {
+  refs = 1;
+  constructor(
+    private readonly budget: InFlightBudget,
+    readonly bytes: number,
+  ) {
+    budget.add(bytes);
+  }
+
+  retain(count = 1): void {
+    retainEntry(this, count);
+  }
+
+  release(): void {
+    if (releaseEntry(this)) this.budget.sub(this.bytes);
+  }
+}
+
 /** The Delivery a tailer hands out with each line, carrying the line's byte range in its file. */
 export interface LineDelivery extends Delivery {
   /** Offset of the line's first byte. */
@@ -88,8 +112,7 @@ export interface LineDelivery extends Delivery {
   readonly end: number;
 }
 
-class PendingEntry implements LineDelivery {
-  /** Holders that have not released yet; 0 once settled. */
+class PendingEntry implements LineDelivery, PendingAck {
   refs = 1;
   constructor(
     readonly acks: FileAcks,
@@ -100,13 +123,11 @@ class PendingEntry implements LineDelivery {
   ) {}
 
   retain(count = 1): void {
-    if (this.refs <= 0) throw new Error('retain() on a delivery that was already released');
-    this.refs += count;
+    retainEntry(this, count);
   }
 
   release(): void {
-    if (this.refs <= 0) return; // a second release is a holder's bug; it must not move positions
-    if (--this.refs === 0) this.acks.settle(this);
+    if (releaseEntry(this)) this.acks.settle(this);
   }
 }
 
@@ -118,10 +139,7 @@ const owners = new WeakMap<PositionSink, Map<string, FileAcks>>();
  * starts; creating another for the same path and sink (a new tailer after a reload) takes the
  * path over: the older tracker keeps counting releases against the budget but no longer writes.
  */
-export class FileAcks {
-  private ring: (PendingEntry | undefined)[] = new Array(64);
-  private head = 0;
-  private count = 0;
+export class FileAcks extends AckQueue<PendingEntry> {
   private generation = 0;
   /** Where the current generation (file at the path) starts: 0 after a rotation or truncation. */
   private generationStart: number;
@@ -135,9 +153,10 @@ export class FileAcks {
   constructor(
     private readonly sink: PositionSink,
     readonly path: string,
-    private readonly budget: InFlightBudget,
+    budget: InFlightBudget,
     offset: number,
   ) {
+    super(budget);
     this.generationStart = offset;
     this.lastEnd = offset;
     let byPath = owners.get(sink);
@@ -158,11 +177,8 @@ export class FileAcks {
    */
   track(start: number, end: number, bytes = end - start): LineDelivery {
     const e = new PendingEntry(this, start, end, this.generation, bytes);
-    if (this.count === this.ring.length) this.grow();
-    this.ring[(this.head + this.count) & (this.ring.length - 1)] = e;
-    this.count++;
+    this.push(e);
     this.lastEnd = end;
-    this.budget.add(bytes);
     return e;
   }
 
@@ -180,14 +196,9 @@ export class FileAcks {
 
   /** The offset that is safe to resume from now. */
   get offset(): number {
-    if (this.count === 0) return this.lastEnd;
-    const oldest = this.ring[this.head]!;
+    const oldest = this.oldest;
+    if (oldest === undefined) return this.lastEnd;
     return oldest.generation === this.generation ? oldest.start : this.generationStart;
-  }
-
-  /** Entries handed out and not yet released. */
-  get pending(): number {
-    return this.count;
   }
 
   /**
@@ -199,24 +210,16 @@ export class FileAcks {
     if (forget && !this.detached) {
       this.sink.remove(this.path);
       this.unregister();
-    } else if (this.count === 0) {
+    } else if (this.pending === 0) {
       this.unregister();
     }
   }
 
   /** @internal Called by an entry when its last holder released it. */
   settle(e: PendingEntry): void {
-    this.budget.sub(e.bytes);
-    if (this.ring[this.head] !== e) return; // an out-of-order release: the position waits for the oldest
-    const ring = this.ring;
-    const mask = ring.length - 1;
-    do {
-      ring[this.head] = undefined;
-      this.head = (this.head + 1) & mask;
-      this.count--;
-    } while (this.count > 0 && ring[this.head]!.refs === 0);
+    if (this.shift(e) === undefined) return; // an out-of-order release: the position waits for the oldest
     this.publish(this.offset);
-    if (this.closing && this.count === 0) this.unregister();
+    if (this.closing && this.pending === 0) this.unregister();
   }
 
   private unregister(): void {
@@ -232,13 +235,5 @@ export class FileAcks {
     // No cached "last written" value: the store may have dropped the entry meanwhile (its cleanup
     // of missing files during a rotation), and set() of an unchanged value costs a map lookup.
     if (!this.detached) this.sink.set(this.path, offset);
-  }
-
-  private grow(): void {
-    const old = this.ring;
-    const next: (PendingEntry | undefined)[] = new Array(old.length * 2);
-    for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) & (old.length - 1)];
-    this.ring = next;
-    this.head = 0;
   }
 }

@@ -47,9 +47,14 @@ ${body}
 `;
 }
 
+/**
+ * /targets: the file targets and sources, grouped by job; each job's heading gives its number of
+ * targets and, when `streams` is given, its active streams (logferry_active_streams).
+ */
 export function renderTargetsPage(
   targets: readonly TargetStatus[],
   sources: readonly SourceStatus[] = [],
+  streams?: ReadonlyMap<string, number>,
 ): string {
   const byJob = new Map<string, string[]>();
   const add = (job: string, card: string) => byJob.set(job, [...(byJob.get(job) ?? []), card]);
@@ -71,13 +76,21 @@ export function renderTargetsPage(
   }
   for (const s of sources) add(s.job, sourceCard(s));
   const sections = [...byJob.entries()].map(
-    ([job, cards]) => `<h2>${escapeHtml(job)} (${cards.length})</h2>${cards.join('')}`,
+    ([job, cards]) =>
+      `<h2>${escapeHtml(job)} (${cards.length})${streamCount(streams?.get(job))}</h2>${cards.join('')}`,
   );
   const count = targets.length + sources.length;
   const body = sections.length
     ? `<p>${count} active target(s). <a href="service-discovery">Why is a target missing?</a></p>${sections.join('')}`
     : '<p>No active target. <a href="service-discovery">See the discovered targets and why they were dropped.</a></p>';
   return page('Targets', body);
+}
+
+/** A job's active streams, after its heading. */
+function streamCount(n: number | undefined): string {
+  if (n === undefined) return '';
+  const title = 'label sets that carried an entry in the last 30 minutes (logferry_active_streams)';
+  return ` <span class="muted streams" title="${title}">· <span data-active-streams>${n}</span> active stream${n === 1 ? '' : 's'}</span>`;
 }
 
 /** Names of the kinds as Promtail's /targets shows their target types. */

@@ -29,6 +29,8 @@ export interface ServerDeps {
   targets(): TargetStatus[];
   /** The journal, syslog and push sources, shown on /targets after the file targets. */
   sources?(): SourceStatus[];
+  /** Active streams per job (logferry_active_streams), shown by each job's heading on /targets. */
+  activeStreams?(): ReadonlyMap<string, number>;
   /** Reloads the config file; resolves with the error when the new config was rejected. */
   reload(): Promise<string | undefined>;
   /** Extra pages (the service-discovery page), by path. */
@@ -180,7 +182,7 @@ async function handle(
         res,
         200,
         'text/html; charset=utf-8',
-        renderTargetsPage(deps.targets(), deps.sources?.() ?? []),
+        renderTargetsPage(deps.targets(), deps.sources?.() ?? [], deps.activeStreams?.()),
       );
     case '/reload': {
       if (req.method !== 'POST' && req.method !== 'GET') return send(res, 405, 'text/plain', 'use POST\n');

@@ -251,6 +251,42 @@ describe('limits', () => {
   });
 });
 
+describe('max_streams, as Promtail 3.6', () => {
+  test('the limit is per batch and per tenant: a stream refused in one batch is sent in the next; one log line per batch', async () => {
+    const rx = await receiver();
+    const metrics = newMetrics();
+    const { logger, lines } = captureLogger();
+    const c = client({
+      config: clientConfig(rx.url, { batchWaitMs: 60_000 }),
+      metrics,
+      version: 't',
+      logger,
+      limits: { maxStreams: 1 },
+    });
+    c.send(entry({ job: 'a' }, 'a1'));
+    for (let i = 0; i < 5; i++) c.send(entry({ job: 'b' }, `b-refused-${i}`));
+    // Another tenant has its own batch, so its own count of streams; __tenant_id__ is not a label.
+    c.send(entry({ job: 'b', __tenant_id__: 'other' }, 'b-other-tenant'));
+    await c.flush();
+    c.send(entry({ job: 'b' }, 'b-next-batch'));
+    await c.flush();
+    assert.deepEqual(
+      rx
+        .entries()
+        .map((e) => e.line)
+        .sort(),
+      ['a1', 'b-next-batch', 'b-other-tenant'],
+    );
+    const refused = { host: c.host, tenant: '', reason: 'stream_limited' };
+    assert.equal(await metric(metrics, 'promtail_dropped_entries_total', refused), 5);
+    assert.equal(await metric(metrics, 'promtail_dropped_bytes_total', refused), 5 * 'b-refused-0'.length);
+    const logged = lines.filter((l) => l.includes('streams limit exceeded'));
+    assert.equal(logged.length, 1, logged.join('\n'));
+    assert.match(logged[0]!, /level=error/);
+    assert.match(logged[0]!, /limit=1/);
+  });
+});
+
 describe('request headers and auth', () => {
   test('user agent, content type, custom headers (never overriding the client’s own)', async () => {
     const rx = await receiver();

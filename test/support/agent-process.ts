@@ -2,11 +2,21 @@
 // and stderr, finds the HTTP port it listens on, waits for log lines, sends real signals.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const cliPath = resolve(import.meta.dirname, '../../dist/cli.js');
+
+/**
+ * The node flags of the CLI's `#!/usr/bin/env -S node <flags>` line, as the kernel passes them
+ * when the installed `logferry` runs: for spawning `node <flags> <cli>` the same way.
+ */
+export function shebangNodeFlags(file: string = cliPath): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
+  return m ? m[1]!.split(' ').filter(Boolean) : [];
+}
 
 export interface AgentProcess {
   child: ChildProcess;

@@ -159,11 +159,7 @@ export async function startLokiReceiver(opts: ReceiverOptions = {}): Promise<Lok
       reply = { status: 405, body: 'method not allowed\n' };
     } else {
       try {
-        record.push = decodePushRequest(
-          body,
-          headerValue(req.headers['content-type']),
-          headerValue(req.headers['content-encoding']),
-        );
+        record.push = decodeRequestBody(req, body);
       } catch (err) {
         record.error = (err as Error).message;
       }
@@ -286,6 +282,15 @@ function clientCN(req: IncomingMessage): string | undefined {
 
 function headerValue(v: string | string[] | undefined): string {
   return (Array.isArray(v) ? v[0] : v) ?? '';
+}
+
+/** decodePushRequest of the body of `req`, by its Content-Type and Content-Encoding headers. */
+export function decodeRequestBody(req: IncomingMessage, body: Buffer): DecodedPush {
+  return decodePushRequest(
+    body,
+    headerValue(req.headers['content-type']),
+    headerValue(req.headers['content-encoding']),
+  );
 }
 
 /**

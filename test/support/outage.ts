@@ -6,13 +6,14 @@
 // outage and overall, the disk buffer's peak size, and the agent's loss counters.
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath } from './agent-process.js';
-import { decodePushRequest } from './loki-receiver.js';
+import { cliPath, shebangNodeFlags } from './agent-process.js';
+import { decodeRequestBody } from './loki-receiver.js';
+import { procCpuSeconds, procPeakRssMiB, procRssMiB } from './proc.js';
 
 export interface OutageOptions {
   /** Disk buffer on (`wal:` in the work directory) or off. */
@@ -85,11 +86,7 @@ function countingReceiver() {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
-        const push = decodePushRequest(
-          Buffer.concat(chunks),
-          req.headers['content-type'] ?? '',
-          req.headers['content-encoding'],
-        );
+        const push = decodeRequestBody(req, Buffer.concat(chunks));
         for (const stream of push.streams) {
           for (const e of stream.entries) {
             const m = seqPattern.exec(e.line);
@@ -126,20 +123,10 @@ function countingReceiver() {
   };
 }
 
-function procStatus(pid: number, field: string): number {
+/** A /proc figure of a process that may have exited meanwhile (then 0). */
+function orZero(read: () => number): number {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
-function procCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return read();
   } catch {
     return 0;
   }
@@ -227,12 +214,9 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
     ].join('\n'),
   );
   const agentPath = opts.agentPath ?? cliPath;
-  const shebang = /^#!\/usr\/bin\/env -S node (.*)$/.exec(
-    readFileSync(agentPath, 'utf8').split('\n', 1)[0] ?? '',
-  );
   const agent = spawn(
     process.execPath,
-    [...(shebang ? shebang[1]!.split(' ') : []), agentPath, `-config.file=${config}`, '-log.level=info'],
+    [...shebangNodeFlags(agentPath), agentPath, `-config.file=${config}`, '-log.level=info'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -254,7 +238,11 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
     let inOutage = false;
     const sampler = setInterval(() => {
       if (opts.wal) peakDisk = Math.max(peakDisk, dirBytes(walDir));
-      if (inOutage) outageRss = Math.max(outageRss, procStatus(agent.pid!, 'VmRSS'));
+      if (inOutage)
+        outageRss = Math.max(
+          outageRss,
+          orZero(() => procRssMiB(agent.pid!)),
+        );
     }, 250);
     try {
       await sleep((opts.beforeSeconds ?? 5) * 1000);
@@ -268,7 +256,7 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
       while (Date.now() < upAt) {
         await sleep(Math.min(10_000, upAt - Date.now()));
         log(
-          `  outage ${((Date.now() - downAt) / 1000).toFixed(0)} s: agent RSS ${procStatus(agent.pid!, 'VmRSS').toFixed(0)} MiB, buffer ${(dirBytes(walDir) / 2 ** 20).toFixed(0)} MiB`,
+          `  outage ${((Date.now() - downAt) / 1000).toFixed(0)} s: agent RSS ${orZero(() => procRssMiB(agent.pid!)).toFixed(0)} MiB, buffer ${(dirBytes(walDir) / 2 ** 20).toFixed(0)} MiB`,
         );
       }
       inOutage = false;
@@ -302,8 +290,8 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
         if (Date.now() - lastChange > 30_000 || Date.now() > deadline) break;
       }
       const m = await metrics(agentPort);
-      const cpuSeconds = procCpuSeconds(agent.pid!);
-      const peakRss = procStatus(agent.pid!, 'VmHWM');
+      const cpuSeconds = orZero(() => procCpuSeconds(agent.pid!));
+      const peakRss = orZero(() => procPeakRssMiB(agent.pid!));
       const lost = receiver.missing(done.lines);
       return {
         written: done.lines,

@@ -11,10 +11,10 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InFlightBudget } from '../../positions/acks.js';
+import { BudgetDelivery, InFlightBudget } from '../../positions/acks.js';
 import { relabel } from '../../relabel/relabel.js';
 import { timerDelay } from '../../timers.js';
-import type { Delivery, Entry, LabelSet } from '../../types.js';
+import type { Entry, LabelSet } from '../../types.js';
 import { nowNanos } from '../../types.js';
 import type { SourceContext, SourceStatus } from '../source.js';
 import type { PushConfig } from './config.js';
@@ -31,27 +31,6 @@ const routeNames: Record<string, string> = {
   [rawPushPath]: 'promtail_api_v1_raw',
   [readyPath]: 'ready',
 };
-
-/** The budget's share of one entry: what it holds until every client released it. */
-class PushDelivery implements Delivery {
-  private refs = 1;
-  constructor(
-    private readonly budget: InFlightBudget,
-    private readonly bytes: number,
-  ) {
-    budget.add(bytes);
-  }
-
-  retain(count = 1): void {
-    if (this.refs <= 0) throw new Error('retain() on a delivery that was already released');
-    this.refs += count;
-  }
-
-  release(): void {
-    if (this.refs <= 0) return;
-    if (--this.refs === 0) this.budget.sub(this.bytes);
-  }
-}
 
 export class PushTarget {
   private server: Server | undefined;
@@ -303,7 +282,7 @@ export class PushTarget {
         let weight = entryOverhead + e.line.length;
         if (sm !== undefined) for (const k in sm) weight += k.length + sm[k]!.length;
         const timestamp = useIncoming ? e.timestamp : nowNanos();
-        const delivery = new PushDelivery(this.budget, weight);
+        const delivery = new BudgetDelivery(this.budget, weight);
         // Two literal shapes (the tailer's, and with structuredMetadata) keep entries fast objects.
         const entry: Entry =
           sm === undefined
@@ -362,7 +341,7 @@ export class PushTarget {
           timestamp: nowNanos(),
           line,
           extracted: {},
-          delivery: new PushDelivery(this.budget, entryOverhead + line.length),
+          delivery: new BudgetDelivery(this.budget, entryOverhead + line.length),
         });
         n++;
       }

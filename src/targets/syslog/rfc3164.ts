@@ -4,7 +4,7 @@
 // TAG becomes the app name and the bracketed part the proc id, as in Promtail.
 
 import type { ParseResult, SyslogMessage } from './message.js';
-import { readPriority } from './rfc5424.js';
+import { readPriority, two, validClock } from './rfc5424.js';
 
 const SP = 0x20;
 const COLON = 0x3a;
@@ -46,26 +46,18 @@ export function parseRfc3164(buf: Buffer, start: number, end: number, now = Date
   const month = months.indexOf(buf.toString('latin1', p, p + 3));
   if (month < 0 || buf[p + 3] !== SP) return stampError;
   p += 4;
-  let day: number;
-  if (buf[p] === SP) day = digit(buf, p + 1);
-  else if (digit(buf, p) >= 0 && digit(buf, p + 1) >= 0) day = digit(buf, p) * 10 + digit(buf, p + 1);
-  else return stampError;
+  const day = buf[p] === SP ? digit(buf, p + 1) : two(buf, p);
   p += 2;
-  const h = digit(buf, p + 1) < 0 || digit(buf, p + 2) < 0 ? -1 : digit(buf, p + 1) * 10 + digit(buf, p + 2);
-  const mi = digit(buf, p + 4) < 0 || digit(buf, p + 5) < 0 ? -1 : digit(buf, p + 4) * 10 + digit(buf, p + 5);
-  const s = digit(buf, p + 7) < 0 || digit(buf, p + 8) < 0 ? -1 : digit(buf, p + 7) * 10 + digit(buf, p + 8);
+  const h = two(buf, p + 1);
+  const mi = two(buf, p + 4);
+  const s = two(buf, p + 7);
   if (
     buf[p] !== SP ||
     buf[p + 3] !== COLON ||
     buf[p + 6] !== COLON ||
     day < 1 ||
     day > 31 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    s < 0 ||
-    s > 59
+    !validClock(h, mi, s)
   )
     return stampError;
   p += 9;

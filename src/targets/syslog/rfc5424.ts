@@ -188,10 +188,16 @@ function parseStructuredData(
 
 const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function two(buf: Buffer, p: number): number {
+/** The number of the two ASCII digits at buf[p], or -1. */
+export function two(buf: Buffer, p: number): number {
   const a = buf[p]! - 0x30;
   const b = buf[p + 1]! - 0x30;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** hh:mm:ss within a day (a leap second is not), each -1 when its digits were not digits. */
+export function validClock(h: number, mi: number, s: number): boolean {
+  return h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59;
 }
 
 /**
@@ -221,12 +227,7 @@ export function parseTimestamp(
     mo < 1 ||
     mo > 12 ||
     d < 1 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    s < 0 ||
-    s > 59
+    !validClock(h, mi, s)
   )
     return undefined;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from '../../log.js';
-import type { InFlightBudget } from '../../positions/acks.js';
+import { BudgetDelivery, type InFlightBudget } from '../../positions/acks.js';
 import { relabel } from '../../relabel/relabel.js';
-import { type Delivery, type Entry, type LabelSet, nowNanos } from '../../types.js';
+import { type Entry, type LabelSet, nowNanos } from '../../types.js';
 import type { SourceContext, SourceStatus } from '../source.js';
 import type { SyslogConfig } from './config.js';
 import { splitHostPort } from './config.js';
@@ -21,25 +21,6 @@ import { facilityLevel, type ParseResult, type SyslogMessage, severityLevel } fr
 import { type SyslogMetrics, syslogMetrics } from './metrics.js';
 import { parseRfc3164 } from './rfc3164.js';
 import { formatRfc5424, parseRfc5424 } from './rfc5424.js';
-
-/** Releases an entry's weight in the in-flight budget once every holder let go of it. */
-class BudgetDelivery implements Delivery {
-  private refs = 1;
-  constructor(
-    private readonly budget: InFlightBudget,
-    private readonly bytes: number,
-  ) {}
-
-  retain(count = 1): void {
-    if (this.refs <= 0) throw new Error('retain() on a delivery that was already released');
-    this.refs += count;
-  }
-
-  release(): void {
-    if (this.refs <= 0) return;
-    if (--this.refs === 0) this.budget.sub(this.bytes);
-  }
-}
 
 /** At most `burst` warnings per `windowMs`; the rest are counted and summed up in the next one. */
 class RateLimitedWarn {
@@ -420,7 +401,6 @@ export class SyslogTarget {
     const entry: Entry = { labels, timestamp, line, extracted: {} };
     if (this.budget) {
       const bytes = line.length + 64;
-      this.budget.add(bytes);
       entry.delivery = new BudgetDelivery(this.budget, bytes);
     }
     this.entries++;
