@@ -3,7 +3,7 @@
 // when `wal.enabled`, or the dry-run printer).
 
 import { LokiClient } from './client/client.js';
-import { DryRunPrinter } from './client/dry-run.js';
+import { DryRunPrinter, dryRunColour } from './client/dry-run.js';
 import { ClientFanout } from './client/fanout.js';
 import { createReadlineLimiter } from './client/limits.js';
 import { envHint } from './config/expand-env.js';
@@ -76,7 +76,7 @@ export function consumerFor(config: Config, options: ConsumerOptions): EntryCons
   if (options.dryRun) {
     const printer = new DryRunPrinter(
       options.write ?? ((text) => process.stdout.write(text)),
-      options.colour ?? process.stdout.isTTY === true,
+      options.colour ?? dryRunColour(process.stdout.isTTY === true),
       (labels) => formatLabels(labels),
     );
     return { send: (entry) => printer.send(entry), stop: async () => {} };

@@ -1,10 +1,21 @@
-// The -dry-run "client": prints each entry as Promtail does (`<time>\t<labels>\t<line>`, then
-// `\t<structured metadata>` when the entry has some) instead of sending it, and acknowledges it at once.
+// The -dry-run "client": prints each entry as Promtail 3.6 does (clients/pkg/promtail/client/
+// logger.go: `<time>\t<labels>\t<line>` through Go's tabwriter, so a time or labels cell whose width
+// is a multiple of 8 is followed by no tab; structured metadata is not printed) instead of
+// sending it, and acknowledges it at once.
 
 import type { Entry } from '../types.js';
+import { tabwriterFormat } from './tabwriter.js';
 
 const blue = (s: string) => `\x1b[34m${s}\x1b[0m`;
 const yellow = (s: string) => `\x1b[33m${s}\x1b[0m`;
+
+/**
+ * Whether Promtail would colour the output (fatih/color): only on a terminal, and not with
+ * `NO_COLOR` set or `TERM=dumb`.
+ */
+export function dryRunColour(isTTY: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  return isTTY && !env.NO_COLOR && env.TERM !== 'dumb';
+}
 
 export class DryRunPrinter {
   constructor(
@@ -16,11 +27,11 @@ export class DryRunPrinter {
   send(entry: Entry): void {
     const ts = formatGoTimestamp(entry.timestamp);
     const labels = this.formatLabels(entry.labels);
-    // Structured metadata follows the line, as a labels string, when the entry has any.
-    const sm = entry.structuredMetadata;
-    const metadata = sm && Object.keys(sm).length > 0 ? `\t${this.formatLabels(sm)}` : '';
+    // Promtail writes the three cells to a tabwriter and flushes it after each entry.
     this.write(
-      `${this.colour ? blue(ts) : ts}\t${this.colour ? yellow(labels) : labels}\t${entry.line}${metadata}\n`,
+      tabwriterFormat(
+        `${this.colour ? blue(ts) : ts}\t${this.colour ? yellow(labels) : labels}\t${entry.line}\n`,
+      ),
     );
     entry.delivery?.release();
   }

@@ -176,7 +176,8 @@ export class Pipeline implements ChainEnd {
   process(entry: Entry): void {
     if (this.closed) throw new Error(`pipeline of job ${this.ctx.jobName} is closed`);
     if (this.inspector !== undefined) this.inspector.entry(entry);
-    if (this.chain.stages.length > 0) {
+    const first = this.chain.stages[0];
+    if (first !== undefined && first.copiesLabels !== true) {
       // As Promtail: the initial labels (filename, ...) are extracted values too.
       const labels = entry.labels;
       const extracted = entry.extracted;

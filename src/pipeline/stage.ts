@@ -21,6 +21,12 @@ export interface Stage {
   /** The stage's YAML key (`json`, `cri`, ...), for the inspector and errors. */
   readonly type: string;
   /**
+   * True when the stage starts by copying the entry's labels into its extracted values, as
+   * Promtail's pipeline does (its cri, docker and match stages are pipelines of their own): a
+   * pipeline whose first stage does it need not do it too.
+   */
+  readonly copiesLabels?: boolean;
+  /**
    * Processes one entry and passes on zero or more entries through `out`. The runner gives a
    * stage the same `out` object on every call, so a stage that passes entries on later (a
    * multiline block on `max_wait_time`) may keep it.

@@ -228,6 +228,11 @@ const sprig: Row[] = [
     'aGVsbG8= hello illegal base64 data at input byte 0 NBSWY3DP hello',
   ],
   ['{{ sha256sum "hello" }}', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'],
+  // Sprig 3.3.0's own test (TestSha512Sum), in Promtail since 3.4.
+  [
+    '{{"abc" | sha512sum}}',
+    'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
+  ],
   ['{{ sha1sum "hello" }} {{ adler32sum "hello" }}', 'aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d 103547413'],
   [
     '{{ toJson (dict "b" (list 1 "x" 2.5 true) "a" "<&>") }}',

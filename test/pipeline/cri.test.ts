@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { Registry } from 'prom-client';
 import { ConfigError, ConfigNode, ConfigWarnings } from '../../src/config/reader.js';
 import { createLogger, type LogFields, silentLogger } from '../../src/log.js';
@@ -152,6 +152,30 @@ describe('cri stage', () => {
       out.map((e) => e.timestamp),
       [tNs, tNs + 1n, tNs + 2n, readTime],
     );
+  });
+
+  it("starts by copying the entry's labels into the extracted values, as Promtail's cri pipeline", () => {
+    const list = ConfigNode.parse(
+      '- static_labels: {env: prod}\n- cri: {}\n- template: {source: seen, template: "{{ .env }}/{{ .job }}"}\n',
+      'test.yaml',
+    );
+    const got: Entry[] = [];
+    const p = new Pipeline(list, createStageContext('test', silentLogger, metrics), (e) => got.push(e));
+    p.process(entry(`${T} stdout F x`));
+    p.process(entry('not cri'));
+    p.close();
+    assert.deepEqual(
+      got.map((e) => e.extracted.seen),
+      ['prod/test', 'prod/test'],
+      'also for a line that is not CRI',
+    );
+  });
+
+  it('as the first stage, leaves the labels in the extracted values as the pipeline does', () => {
+    const { p, got } = criPipeline();
+    p.process(entry(`${T} stdout F x`, { job: 'j', filename: '/a.log' }));
+    assert.equal(got[0]!.extracted.filename, '/a.log');
+    assert.equal(got[0]!.extracted.job, 'j');
   });
 
   it('shares one output label set per input label set and stream', () => {
@@ -370,12 +394,108 @@ describe('cri stage', () => {
     });
   });
 
+  describe('max_wait_time: a partial line no F line completes', () => {
+    // Time is the subject: node:test's mock timers drive setTimeout and Date.
+    beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 }));
+    afterEach(() => mock.timers.reset());
+
+    it('is passed on 3s (the default) after its last fragment, as max_partial_lines passes it on', () => {
+      const { p, got } = criPipeline();
+      const d = [new CountingDelivery(), new CountingDelivery()];
+      p.process(entry('2019-05-07T18:57:50.1Z stdout P a ', undefined, d[0]));
+      mock.timers.tick(2000);
+      p.process(entry('2019-05-07T18:57:50.2Z stdout P b', undefined, d[1]));
+      // Ticked in two steps: a mock timer's callback sees Date.now() at the end of the tick.
+      mock.timers.tick(1000);
+      mock.timers.tick(1999);
+      assert.equal(got.length, 0, 'held 2999 ms after the last fragment');
+      assert.deepEqual(
+        d.map((x) => x.released),
+        [0, 1],
+        "the first fragment's delivery is held: the position stays before the line",
+      );
+      mock.timers.tick(1);
+      const base = BigInt(Date.parse('2019-05-07T18:57:50Z') / 1000) * 1_000_000_000n;
+      assert.deepEqual(
+        got.map((e) => [e.labels.stream, e.line, e.timestamp, e.extracted.flags]),
+        [['stdout', 'a b', base + 200_000_000n, 'P']],
+      );
+      assert.equal(got[0]!.delivery, d[0], 'shipped with the first fragment delivery');
+      assert.equal(d[0]!.released, 0, 'released by the client once shipped, not by the stage');
+      p.process(entry(`${T} stdout F c`));
+      assert.equal(got[1]!.line, 'c', 'a later F line of the stream stands alone');
+      p.close();
+    });
+
+    it('passes on only the stream that waited, through the runner output', () => {
+      const { p, got } = criPipeline('{max_wait_time: 100ms}');
+      p.process(entry(`${T} stdout P a`));
+      mock.timers.tick(60);
+      p.process(entry(`${T} stderr P b`));
+      mock.timers.tick(40);
+      assert.deepEqual(
+        got.map((e) => [e.labels.stream, e.line]),
+        [['stdout', 'a']],
+      );
+      p.process(entry(`${T} stderr F c`));
+      assert.deepEqual(
+        got.map((e) => [e.labels.stream, e.line]),
+        [
+          ['stdout', 'a'],
+          ['stderr', 'bc'],
+        ],
+      );
+      mock.timers.tick(1000);
+      assert.equal(got.length, 2, 'the completed line is not passed on twice');
+      p.close();
+    });
+
+    it('truncation applies to a line passed on by the timer', () => {
+      const { p, got } = criPipeline(
+        '{max_wait_time: 1s, max_partial_line_size: 4, max_partial_line_size_truncate: true}',
+      );
+      p.process(entry(`${T} stdout P 0123`));
+      p.process(entry(`${T} stdout P 4567`));
+      mock.timers.tick(1000);
+      assert.deepEqual(
+        got.map((e) => e.line),
+        ['0123'],
+      );
+      p.close();
+    });
+
+    it('max_wait_time: 0 holds it until max_partial_lines or the end, as Promtail', () => {
+      const { p, got } = criPipeline('{max_wait_time: 0}');
+      p.process(entry(`${T} stdout P a`));
+      mock.timers.tick(3_600_000);
+      assert.equal(got.length, 0);
+      p.flush();
+      assert.deepEqual(
+        got.map((e) => e.line),
+        ['a'],
+      );
+      p.close();
+    });
+
+    it('close() cancels the timers and keeps the delivery unreleased', () => {
+      const { p, got } = criPipeline('{max_wait_time: 20ms}');
+      const d = new CountingDelivery();
+      p.process(entry(`${T} stdout P a`, undefined, d));
+      p.close();
+      mock.timers.tick(150);
+      assert.equal(got.length, 0, 'nothing passed on after close()');
+      assert.equal(d.released, 0);
+    });
+  });
+
   describe('options', () => {
     const bad: [string, RegExp][] = [
       ['{max_partial_lines: -1}', /test\.yaml:1: \[0\]\.cri\.max_partial_lines: must be 0/],
       ['{max_partial_lines: x}', /max_partial_lines: expected a number/],
       ['{max_partial_line_size: lots}', /max_partial_line_size: invalid size/],
       ['{max_partial_line_size_truncate: maybe}', /expected true or false/],
+      ['{max_wait_time: 3}', /test\.yaml:1: \[0\]\.cri\.max_wait_time: invalid duration "3"/],
+      ['{max_wait_time: -1s}', /max_wait_time: must be 0/],
     ];
     for (const [options, re] of bad) {
       it(`rejects ${options}`, () => {

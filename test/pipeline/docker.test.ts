@@ -139,6 +139,19 @@ describe('docker stage', () => {
     });
   }
 
+  it("starts by copying the entry's labels into the extracted values, as Promtail's docker pipeline", () => {
+    const list = ConfigNode.parse(
+      '- static_labels: {env: prod}\n- docker: {}\n- template: {source: seen, template: "{{ .env }}/{{ .job }}"}\n',
+      'test.yaml',
+    );
+    const got: Entry[] = [];
+    const p = new Pipeline(list, createStageContext('test', silentLogger, metrics), (e) => got.push(e));
+    p.process(entry('{"log":"x\\n","stream":"stdout","time":"2019-04-30T02:12:41.8443515Z"}'));
+    p.close();
+    assert.equal(got[0]!.extracted.seen, 'prod/test');
+    assert.equal(got[0]!.extracted.stream, 'stdout');
+  });
+
   it('shares one output label set per input label set and stream', () => {
     const { p, got } = dockerPipeline();
     const labels = { job: 'x' };

@@ -210,6 +210,43 @@ describe('match stage in a pipeline', () => {
   });
 });
 
+describe('match stage: the nested pipeline', () => {
+  // Promtail builds the nested stages with NewPipeline, whose Run first copies the entry's labels
+  // into the extracted map: a label set before the match stage is an extracted value inside it,
+  // and replaces an extracted value of the same name.
+  it("starts from the entry's current labels as extracted values, as Promtail's nested pipeline", () => {
+    const h = harness();
+    const yaml = [
+      'pipeline_stages:',
+      '  - json: {expressions: {level: level}}',
+      '  - labels: {level: ""}',
+      '  - template: {source: level, template: "{{ ToUpper .Value }}"}',
+      '  - static_labels: {env: prod}',
+      '  - template: {source: top, template: "{{ .env }}/{{ .level }}"}',
+      '  - match:',
+      '      selector: \'{level="error"}\'',
+      '      stages:',
+      '        - template: {source: inner, template: "{{ .env }}/{{ .level }}"}',
+      '        - output: {source: inner}',
+    ].join('\n');
+    const got: string[] = [];
+    const extracted: Record<string, unknown>[] = [];
+    const pipeline = new Pipeline(ConfigNode.parse(yaml, 'test.yaml').get('pipeline_stages'), h.ctx, (e) => {
+      got.push(e.line);
+      extracted.push({ ...e.extracted });
+    });
+    pipeline.process(entry('{"level":"error"}', { labels: { job: 'j' } }));
+    pipeline.close();
+    assert.deepEqual(got, ['prod/error']);
+    assert.equal(
+      extracted[0]!.top,
+      '<no value>/ERROR',
+      'outside match: static labels are not extracted values',
+    );
+    assert.equal(extracted[0]!.level, 'error', 'the label value replaced the upper-cased extracted one');
+  });
+});
+
 describe('match stage: drop', () => {
   it('drops matching entries with the reason, passes the others', () => {
     const stage = harness().build('match:\n  selector: \'{app="web"} |= "health"\'\n  action: drop\n');

@@ -150,6 +150,16 @@ const rows: Row[] = [
     want: { testval: '5526fd6f8ad457279cf8ff06453c6cb61bf479fa826e3b099caa6c846f9376f2' },
   },
   {
+    name: 'sha512sum (Sprig 3.3.0, Promtail 3.4 and later)',
+    source: 'testval',
+    template: '{{ .Value | sha512sum }}',
+    extracted: { testval: 'abc' },
+    want: {
+      testval:
+        'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
+    },
+  },
+  {
     name: 'Hash (SHA3-256 of .Value then the salt)',
     source: 'testval',
     template: '{{ Hash .Value "salt" }}',

@@ -1,15 +1,20 @@
 // The `cri` stage: parses the CRI container log format that kubelet writes under /var/log/pods,
 // `<RFC3339Nano time> <stdout|stderr> <flags> <content>`, and joins partial (`P`) lines per
-// stream until their full (`F`) line, as Promtail's cri stage does. This is the hottest stage:
-// it parses by hand with indexOf/startsWith and allocates only the substrings it must keep.
+// stream until their full (`F`) line, as Promtail's cri stage does. A partial line that no `F`
+// line completes is passed on `max_wait_time` after its last fragment (logferry's own option;
+// Promtail holds it until `max_partial_lines` is exceeded). This is the hottest stage: it parses
+// by hand with indexOf/startsWith and allocates only the substrings it must keep.
 
 import type { Logger } from '../../log.js';
+import { timerDelay } from '../../timers.js';
 import type { Delivery, Entry } from '../../types.js';
 import type { Stage, StageDefinition, StageOutput } from '../stage.js';
 import { parseRfc3339Nano, type Slot, StreamLabels } from './util.js';
 
 /** Promtail's default for `max_partial_lines`. */
 const defaultMaxPartialLines = 100;
+/** logferry's default for `max_wait_time`, as the multiline stage's. */
+const defaultMaxWaitMs = 3000;
 
 export const criStage: StageDefinition = {
   type: 'cri',
@@ -18,15 +23,20 @@ export const criStage: StageDefinition = {
       'max_partial_lines',
       'max_partial_line_size',
       'max_partial_line_size_truncate',
+      'max_wait_time',
     ]);
     const maxLinesNode = options.get('max_partial_lines');
     const maxLines = maxLinesNode.integer(0);
     if (maxLines < 0) maxLinesNode.fail(`must be 0 (the default, ${defaultMaxPartialLines}) or more`);
+    const waitNode = options.get('max_wait_time');
+    const maxWaitMs = waitNode.duration(defaultMaxWaitMs, undefined, 'go');
+    if (maxWaitMs < 0) waitNode.fail('must be 0 (hold partial lines as Promtail does) or more');
     return new CriStage(
       {
         maxPartialLines: maxLines === 0 ? defaultMaxPartialLines : maxLines,
         maxPartialLineSize: options.get('max_partial_line_size').byteSize(0),
         maxPartialLineSizeTruncate: options.get('max_partial_line_size_truncate').boolean(false),
+        maxWaitMs,
       },
       ctx.logger,
     );
@@ -39,6 +49,8 @@ interface CriOptions {
   /** Byte cap on a joined partial line, applied only when `maxPartialLineSizeTruncate`. 0 = none. */
   maxPartialLineSize: number;
   maxPartialLineSizeTruncate: boolean;
+  /** How long a partial line waits after its last fragment for the next one; 0 = for ever. */
+  maxWaitMs: number;
 }
 
 /** A stream's partial line in the making. */
@@ -54,14 +66,21 @@ interface Pending {
   bytes: number;
   /** The first fragment's: the position must not pass the start of the joined line. */
   delivery: Delivery | undefined;
+  readonly key: string;
+  /** Date.now() when the last fragment arrived (the clock node:test's mock timers drive). */
+  lastAt: number;
+  timer: NodeJS.Timeout | undefined;
 }
 
 class CriStage implements Stage {
   readonly type = 'cri';
+  readonly copiesLabels = true;
   private readonly labels = new StreamLabels();
   /** By stream key (labels with `stream`), in arrival order. */
   private readonly pending = new Map<string, Pending>();
   private readonly truncateAt: number;
+  /** The runner's output, kept for the wait timer. */
+  private out: StageOutput | undefined;
 
   constructor(
     private readonly options: CriOptions,
@@ -72,6 +91,11 @@ class CriStage implements Stage {
   }
 
   process(entry: Entry, out: StageOutput): void {
+    // Promtail's cri stage is a pipeline of its own, which starts by copying the entry's labels
+    // into the extracted values (over values of the same name).
+    const labels = entry.labels;
+    const extractedIn = entry.extracted;
+    for (const name in labels) extractedIn[name] = labels[name];
     const line = entry.line;
     const sp1 = line.indexOf(' ');
     if (sp1 <= 0) {
@@ -135,6 +159,7 @@ class CriStage implements Stage {
   close(): void {
     // Held fragments keep their deliveries unreleased: the position stays before them, so a
     // restart reads them again.
+    for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
   }
 
@@ -143,6 +168,7 @@ class CriStage implements Stage {
     const held = this.pending.get(key);
     if (held !== undefined) {
       this.fold(held, entry);
+      if (this.options.maxWaitMs > 0) held.lastAt = Date.now();
       return;
     }
     if (this.pending.size >= this.options.maxPartialLines) {
@@ -154,9 +180,41 @@ class CriStage implements Stage {
       );
       this.emitAll(out);
     }
-    const p: Pending = { entry, parts: [], bytes: 0, delivery: entry.delivery };
+    const p: Pending = {
+      entry,
+      parts: [],
+      bytes: 0,
+      delivery: entry.delivery,
+      key,
+      lastAt: 0,
+      timer: undefined,
+    };
     this.append(p, entry.line);
     this.pending.set(key, p);
+    if (this.options.maxWaitMs > 0) {
+      this.out = out;
+      p.lastAt = Date.now();
+      this.arm(p, this.options.maxWaitMs);
+    }
+  }
+
+  /**
+   * One timer per held line, re-armed on expiry rather than reset by every fragment. On expiry
+   * the line is passed on as it is, as Promtail passes held lines on at `max_partial_lines`.
+   */
+  private arm(p: Pending, delay: number): void {
+    const wait = this.options.maxWaitMs;
+    p.timer = setTimeout(() => {
+      p.timer = undefined;
+      if (this.pending.get(p.key) !== p) return;
+      const idle = Date.now() - p.lastAt;
+      // Node may fire a timer up to 1 ms early; a wall clock set back never waits longer than max_wait_time.
+      if (idle >= wait - 1) {
+        this.pending.delete(p.key);
+        this.emitHeld(p, this.out!);
+      } else this.arm(p, Math.min(wait, wait - idle));
+    }, timerDelay(delay));
+    p.timer.unref();
   }
 
   private full(entry: Entry, slot: Slot, out: StageOutput): void {
@@ -167,6 +225,7 @@ class CriStage implements Stage {
       return;
     }
     this.pending.delete(key);
+    clearTimeout(held.timer);
     this.fold(held, entry);
     entry.line = joined(held);
     out.emit(entry);
@@ -201,12 +260,17 @@ class CriStage implements Stage {
     if (this.pending.size === 0) return;
     const held = [...this.pending.values()];
     this.pending.clear();
-    for (const p of held) {
-      const entry = p.entry!;
-      entry.delivery = p.delivery;
-      entry.line = joined(p);
-      out.emit(entry);
-    }
+    for (const p of held) this.emitHeld(p, out);
+  }
+
+  /** Passes a held line on as it is: its fragments joined, the last fragment's timestamp. */
+  private emitHeld(p: Pending, out: StageOutput): void {
+    clearTimeout(p.timer);
+    p.timer = undefined;
+    const entry = p.entry!;
+    entry.delivery = p.delivery;
+    entry.line = joined(p);
+    out.emit(entry);
   }
 }
 

@@ -19,9 +19,15 @@ const noFields: Record<string, unknown> = {};
 
 class DockerStage implements Stage {
   readonly type = 'docker';
+  readonly copiesLabels = true;
   private readonly labels = new StreamLabels();
 
   process(entry: Entry, out: StageOutput): void {
+    // Promtail's docker stage is a pipeline of its own, which starts by copying the entry's
+    // labels into the extracted values (over values of the same name).
+    const labels = entry.labels;
+    const extractedIn = entry.extracted;
+    for (const name in labels) extractedIn[name] = labels[name];
     let data: unknown;
     try {
       data = JSON.parse(entry.line);

@@ -87,8 +87,16 @@ class MatchStage implements Stage, ChainEnd {
       out.emit(entry);
       return;
     }
-    if (this.chain.stages.length === 0) out.drop(entry, this.reason);
-    else this.chain.process(entry);
+    if (this.chain.stages.length === 0) {
+      out.drop(entry, this.reason);
+      return;
+    }
+    // As Promtail: the nested stages are a pipeline of their own, which starts by copying the
+    // entry's labels (as they are now) into the extracted values, over values of the same name.
+    const labels = entry.labels;
+    const extracted = entry.extracted;
+    for (const name in labels) extracted[name] = labels[name];
+    this.chain.process(entry);
   }
 
   flush(out: StageOutput): void {

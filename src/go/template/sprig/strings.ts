@@ -266,6 +266,8 @@ export const stringFunctions: [string, GoFunc][] = [
   ['plural', fn(['string', 'string', 'int'], (a) => (a[2] === 1n ? s(a[0]) : s(a[1])))],
   ['sha1sum', fn(['string'], (a) => createHash('sha1').update(s(a[0]), 'utf8').digest('hex'))],
   ['sha256sum', fn(['string'], (a) => createHash('sha256').update(s(a[0]), 'utf8').digest('hex'))],
+  // Sprig 3.3.0 (Promtail 3.4 and later).
+  ['sha512sum', fn(['string'], (a) => createHash('sha512').update(s(a[0]), 'utf8').digest('hex'))],
   ['adler32sum', fn(['string'], (a) => String(adler32(s(a[0]))))],
   ['toString', fn(['any'], (a) => strval(a[0]))],
 
