@@ -226,9 +226,13 @@ export class Tailer implements Tickable {
       const ceiling =
         this.watcher !== undefined ? pollClock.spreadInterval(this.watchedCeilingMs, 200) : this.maxPollMs;
       this.idleMs = Math.min(ceiling, this.idleMs * 2);
-      // At the ceiling, up to a quarter longer at random: files started together drift apart
-      // instead of all polling in the same second.
-      this.scheduleTick(this.idleMs === ceiling ? ceiling + (Math.random() * ceiling) / 4 : this.idleMs);
+      // At the ceiling: up to a quarter later at random (files started together drift apart),
+      // rounded up to a whole second so the polls due together share one wake-up of the clock.
+      if (this.idleMs !== ceiling) this.scheduleTick(this.idleMs);
+      else {
+        const now = Date.now();
+        this.scheduleTick(Math.ceil((now + ceiling + (Math.random() * ceiling) / 4) / 1000) * 1000 - now);
+      }
       return;
     }
     // Reading, or waiting for a read slot or budget room: the path may be rotated meanwhile (a
