@@ -152,11 +152,12 @@ interface RunOptions {
 async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): Promise<number> {
   const { logger, metrics } = run;
   let config = initial;
-  let consumer: EntryConsumer;
-  let agent: Agent;
+  let consumer!: EntryConsumer;
+  let agent!: Agent;
   // Outlives reloads: a job that stays keeps counting its streams.
   const streams = new ActiveStreams(metrics, logger);
-  try {
+  // The agent of the current config, and its consumer (at start and after each reload).
+  const build = (): void => {
     consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
     agent = new Agent(
       {
@@ -171,6 +172,9 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       },
       createDiscoverers,
     );
+  };
+  try {
+    build();
   } catch (e) {
     logger.error('failed to start', { err: redactUrlsIn(e instanceof Error ? e.message : String(e)) });
     return 1;
@@ -193,20 +197,7 @@ async function runAgent(flags: ParsedFlags, initial: Config, run: RunOptions): P
       logConfigWarnings(next, logger);
       await agent.stop(config.server.gracefulShutdownTimeoutMs);
       config = next;
-      consumer = consumerFor(config, { dryRun: run.dryRun, metrics, logger, version });
-      agent = new Agent(
-        {
-          config,
-          logger,
-          metrics,
-          consumer,
-          readOnlyPositions: run.dryRun,
-          inspector: run.inspector,
-          streams,
-          cardinality: run.cardinality,
-        },
-        createDiscoverers,
-      );
+      build();
       await agent.start();
       metrics.configReloadSuccess.inc();
       logger.info('config reloaded', { file: config.file });
