@@ -48,6 +48,22 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** Runs a node script to its end (stderr passed through): its exit code and stdout. */
+export async function runScript(
+  script: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.add(child);
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  running.delete(child);
+  return { code, stdout };
+}
+
 export function runCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},

@@ -3,7 +3,6 @@
 // copytruncate reads the copy, and bytes that will never be read are counted.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +15,7 @@ import { InFlightBudget, type LineDelivery } from '../../src/positions/acks.js';
 import { PositionStore } from '../../src/positions/store.js';
 import { PollClock } from '../../src/tail/clock.js';
 import { Tailer, type TailerOptions } from '../../src/tail/tailer.js';
+import { runScript } from '../support/agent-process.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'logferry-tail-events-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -171,16 +171,9 @@ describe('copytruncate', () => {
     const h = await tail(file, { minPollFrequencyMs: 50, maxPollFrequencyMs: 250 });
     const total = 300_000;
     try {
-      const child = spawn(process.execPath, [writer, file, String(total), '200', '250'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-      });
-      const code = await new Promise((r) => child.on('exit', r));
+      const { code, stdout } = await runScript(writer, [file, String(total), '200', '250']);
       assert.equal(code, 0);
-      const truncations = Number(out);
+      const truncations = Number(stdout);
       assert.ok(truncations >= 3, `only ${truncations} truncations`);
       const lines = await h.lines(total);
       const seen = new Uint8Array(total);

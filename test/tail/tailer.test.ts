@@ -11,6 +11,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { InFlightBudget, type LineDelivery } from '../../src/positions/acks.js';
 import { PositionStore } from '../../src/positions/store.js';
 import { Tailer, type TailerOptions } from '../../src/tail/tailer.js';
+import { runScript } from '../support/agent-process.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'logferry-tail-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -272,16 +273,9 @@ describe('Tailer', () => {
       while (released < h.got.length) h.got[released++]!.d.release();
     }, 50);
     try {
-      const child = spawn(process.execPath, [writer, file, String(total), '20', '200'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-      });
-      const code = await new Promise((r) => child.on('exit', r));
+      const { code, stdout } = await runScript(writer, [file, String(total), '20', '200']);
       assert.equal(code, 0);
-      const rotations = Number(out);
+      const rotations = Number(stdout);
       assert.ok(rotations >= 4, `only ${rotations} rotations`);
       const behindAtEnd = total - h.got.length;
       await until(
