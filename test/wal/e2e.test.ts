@@ -40,6 +40,23 @@ async function until(
   }
 }
 
+/** A config with one static job `files` over `<dir>/logs/<glob>` and the disk buffer in `<dir>/wal`. */
+function walConfig(dir: string, glob: string): string {
+  return writeConfig({
+    dir,
+    lokiUrl: loki.url,
+    scrapeConfigs: [
+      '  - job_name: files',
+      '    static_configs:',
+      '      - targets: [localhost]',
+      '        labels:',
+      '          job: files',
+      `          __path__: ${dir}/logs/${glob}`,
+    ].join('\n'),
+    extra: ['wal:', '  enabled: true', `  dir: ${join(dir, 'wal')}`, '  max_size: 64MiB'].join('\n'),
+  });
+}
+
 function positions(dir: string): string {
   try {
     return readFileSync(join(dir, 'positions.yaml'), 'utf8');
@@ -64,19 +81,7 @@ test('wal: positions advance while Loki refuses; a SIGKILL and restart lose noth
     let text = '';
     for (let i = 0; i < total; i++) text += `line seq=${i} ${'w'.repeat(60)}\n`;
     writeFileSync(file, text);
-    const config = writeConfig({
-      dir,
-      lokiUrl: loki.url,
-      scrapeConfigs: [
-        '  - job_name: files',
-        '    static_configs:',
-        '      - targets: [localhost]',
-        '        labels:',
-        '          job: files',
-        `          __path__: ${dir}/logs/*.log`,
-      ].join('\n'),
-      extra: ['wal:', '  enabled: true', `  dir: ${join(dir, 'wal')}`, '  max_size: 64MiB'].join('\n'),
-    });
+    const config = walConfig(dir, '*.log');
     loki.setResponder(() => ({ status: 503 }));
     const first = runCli([`-config.file=${config}`]);
     try {
@@ -119,19 +124,7 @@ test('wal: Loki down while files rotate and old generations are deleted: every l
     mkdirSync(join(dir, 'logs'));
     const file = join(dir, 'logs', 'app.log');
     writeFileSync(file, '');
-    const config = writeConfig({
-      dir,
-      lokiUrl: loki.url,
-      scrapeConfigs: [
-        '  - job_name: files',
-        '    static_configs:',
-        '      - targets: [localhost]',
-        '        labels:',
-        '          job: files',
-        `          __path__: ${dir}/logs/app.log`,
-      ].join('\n'),
-      extra: ['wal:', '  enabled: true', `  dir: ${join(dir, 'wal')}`, '  max_size: 64MiB'].join('\n'),
-    });
+    const config = walConfig(dir, 'app.log');
     loki.setResponder(() => ({ status: 503 }));
     const agent = runCli([`-config.file=${config}`]);
     try {
