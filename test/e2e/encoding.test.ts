@@ -5,20 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, tempDir, writeConfig } from '../support/agent-process.js';
+import { runCli, staticJob, tempDir, writeConfig } from '../support/agent-process.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
-
-function job(dir: string, name: string, encoding: string): string {
-  return [
-    `  - job_name: ${name}`,
-    `    encoding: ${encoding}`,
-    '    static_configs:',
-    '      - targets: [localhost]',
-    '        labels:',
-    `          job: ${name}`,
-    `          __path__: ${dir}/logs/${name}.log`,
-  ].join('\n');
-}
 
 describe('encoding: files in other character sets are shipped as UTF-8', () => {
   let loki: LokiReceiver;
@@ -72,7 +60,7 @@ describe('encoding: files in other character sets are shipped as UTF-8', () => {
       dir,
       lokiUrl: loki.url,
       scrapeConfigs: Object.entries(encodings)
-        .map(([name, enc]) => job(dir, name, enc))
+        .map(([name, enc]) => staticJob(name, `${dir}/logs/${name}.log`, [`    encoding: ${enc}`]))
         .join('\n'),
     });
     const agent = runCli([`-config.file=${config}`]);

@@ -6,20 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { runCli, tempDir, writeConfig } from '../support/agent-process.js';
-
-/** A scrape config reading `dir/logs/<name>` with these pipeline stages and extra keys. */
-function job(dir: string, name: string, lines: string[]): string {
-  return [
-    `  - job_name: ${name}`,
-    ...lines,
-    '    static_configs:',
-    '      - targets: [localhost]',
-    '        labels:',
-    `          job: ${name}`,
-    `          __path__: ${dir}/logs/${name}.log`,
-  ].join('\n');
-}
+import { runCli, staticJob, tempDir, writeConfig } from '../support/agent-process.js';
 
 describe('configs Promtail accepts', () => {
   it('-check-syntax prints a warning per ignored stage key with file and line, exits 0; -config.strict exits 1', async () => {
@@ -28,7 +15,7 @@ describe('configs Promtail accepts', () => {
       const config = writeConfig({
         dir,
         lokiUrl: 'http://127.0.0.1:1/loki/api/v1/push',
-        scrapeConfigs: job(dir, 'a', [
+        scrapeConfigs: staticJob('a', `${dir}/logs/a.log`, [
           '    pipeline_stages:',
           '      - json:',
           '          expressions: {level: level}',
@@ -65,7 +52,10 @@ describe('configs Promtail accepts', () => {
     try {
       const config = writeConfig({
         dir,
-        scrapeConfigs: job(dir, 'a', ['    pipeline_stages:', '      - output: {source: msg, sorce: x}']),
+        scrapeConfigs: staticJob('a', `${dir}/logs/a.log`, [
+          '    pipeline_stages:',
+          '      - output: {source: msg, sorce: x}',
+        ]),
       });
       const run = runCli(['pipeline', `-config.file=${config}`, '-job=a'], { input: 'hello\n' });
       assert.equal(await run.exited, 0, run.stderr);
@@ -100,7 +90,10 @@ describe('configs Promtail accepts', () => {
         const config = writeConfig({
           dir,
           lokiUrl: 'http://127.0.0.1:1/loki/api/v1/push',
-          scrapeConfigs: job(dir, 'a', ['    pipeline_stages:', `      - ${stage}: {}`]),
+          scrapeConfigs: staticJob('a', `${dir}/logs/a.log`, [
+            '    pipeline_stages:',
+            `      - ${stage}: {}`,
+          ]),
         });
         assert.throws(
           () => loadConfig(config, { expandEnv: false }),
@@ -111,7 +104,10 @@ describe('configs Promtail accepts', () => {
         const config = writeConfig({
           dir,
           lokiUrl: 'http://127.0.0.1:1/loki/api/v1/push',
-          scrapeConfigs: job(dir, 'a', ['    pipeline_stages:', `      - ${stage}: {}`]),
+          scrapeConfigs: staticJob('a', `${dir}/logs/a.log`, [
+            '    pipeline_stages:',
+            `      - ${stage}: {}`,
+          ]),
         });
         const run = runCli(['-check-syntax', `-config.file=${config}`]);
         assert.equal(await run.exited, 1);

@@ -15,19 +15,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, tempDir, writeConfig } from '../support/agent-process.js';
+import { runCli, staticJob, tempDir, writeConfig } from '../support/agent-process.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
-
-function staticJob(dir: string, glob = `${dir}/logs/*.log`): string {
-  return [
-    '  - job_name: files',
-    '    static_configs:',
-    '      - targets: [localhost]',
-    '        labels:',
-    '          job: files',
-    `          __path__: ${glob}`,
-  ].join('\n');
-}
 
 /** Sequence numbers of the received lines `seq=<n>` of one file label. */
 function seqs(loki: LokiReceiver, filename: string): number[] {
@@ -100,7 +89,7 @@ describe('no line is lost', () => {
     writeFileSync(file, '');
     loki.setResponder(() => ({ delayMs: 30 }));
     const agent = runCli([
-      `-config.file=${writeConfig({ dir, lokiUrl: loki.url, scrapeConfigs: staticJob(dir) })}`,
+      `-config.file=${writeConfig({ dir, lokiUrl: loki.url, scrapeConfigs: staticJob('files', `${dir}/logs/*.log`) })}`,
     ]);
     let seq = 0;
     const write = (n: number) => {
@@ -161,7 +150,7 @@ describe('no line is lost', () => {
       dir,
       lokiUrl: loki.url,
       client: '    batchsize: 65536',
-      scrapeConfigs: staticJob(dir),
+      scrapeConfigs: staticJob('files', `${dir}/logs/*.log`),
     });
     loki.setResponder(() => ({ delayMs: 20 }));
     const first = runCli([`-config.file=${config}`]);
@@ -211,7 +200,7 @@ describe('no line is lost', () => {
       dir,
       lokiUrl: loki.url,
       client: '    backoff_config:\n      min_period: 20ms\n      max_period: 100ms\n      max_retries: 20',
-      scrapeConfigs: staticJob(dir),
+      scrapeConfigs: staticJob('files', `${dir}/logs/*.log`),
     });
     loki.respondTimes(3, { status: 500, body: 'unwell' });
     loki.respondTimes(2, { status: 429, body: 'slow down' });
@@ -253,7 +242,7 @@ describe('positions', () => {
     // Promtail's format: offsets as quoted strings under `positions:`.
     writeFileSync(join(dir, 'positions.yaml'), `positions:\n  ${file}: "${Buffer.byteLength(old)}"\n`);
     const agent = runCli([
-      `-config.file=${writeConfig({ dir, lokiUrl: loki.url, scrapeConfigs: staticJob(dir) })}`,
+      `-config.file=${writeConfig({ dir, lokiUrl: loki.url, scrapeConfigs: staticJob('files', `${dir}/logs/*.log`) })}`,
     ]);
     try {
       await loki.waitFor((r) => seqs(r, file).includes(0));
@@ -280,7 +269,11 @@ describe('positions', () => {
     const file = join(dir, 'logs', 'c.log');
     writeFileSync(file, 'after corrupt seq=0\n');
     writeFileSync(join(dir, 'positions.yaml'), 'positions: [this is: not {valid\n');
-    const config = writeConfig({ dir, lokiUrl: loki.url, scrapeConfigs: staticJob(dir) });
+    const config = writeConfig({
+      dir,
+      lokiUrl: loki.url,
+      scrapeConfigs: staticJob('files', `${dir}/logs/*.log`),
+    });
     const strict = runCli([`-config.file=${config}`]);
     assert.equal(await strict.exited, 1);
     assert.match(strict.stderr, /positions\.yaml/);
@@ -289,7 +282,7 @@ describe('positions', () => {
     const lenient = writeConfig({
       dir,
       lokiUrl: loki.url,
-      scrapeConfigs: staticJob(dir),
+      scrapeConfigs: staticJob('files', `${dir}/logs/*.log`),
     }).replace(/$/, '');
     writeFileSync(
       lenient,

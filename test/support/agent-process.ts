@@ -160,6 +160,22 @@ export function tempDir(prefix = 'logferry-test-'): { dir: string; cleanup: () =
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A `scrape_configs` entry: job `name` over the files of `path` (a glob) with a static `job`
+ * label; `lines` (indented as job keys) go right after `job_name`.
+ */
+export function staticJob(name: string, path: string, lines: string[] = []): string {
+  return [
+    `  - job_name: ${name}`,
+    ...lines,
+    '    static_configs:',
+    '      - targets: [localhost]',
+    '        labels:',
+    `          job: ${name}`,
+    `          __path__: ${path}`,
+  ].join('\n');
+}
+
 export interface ConfigParts {
   dir: string;
   lokiUrl?: string;

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runCli, tempDir, writeConfig } from '../support/agent-process.js';
+import { runCli, staticJob, tempDir, writeConfig } from '../support/agent-process.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 
 let loki: LokiReceiver;
@@ -45,14 +45,7 @@ function walConfig(dir: string, glob: string): string {
   return writeConfig({
     dir,
     lokiUrl: loki.url,
-    scrapeConfigs: [
-      '  - job_name: files',
-      '    static_configs:',
-      '      - targets: [localhost]',
-      '        labels:',
-      '          job: files',
-      `          __path__: ${dir}/logs/${glob}`,
-    ].join('\n'),
+    scrapeConfigs: staticJob('files', `${dir}/logs/${glob}`),
     extra: ['wal:', '  enabled: true', `  dir: ${join(dir, 'wal')}`, '  max_size: 64MiB'].join('\n'),
   });
 }
